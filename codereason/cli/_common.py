@@ -1,0 +1,40 @@
+"""Small helpers the command modules share: progress bars and tables."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Iterable, Sequence
+
+import typer
+
+
+def progress(iterable: Iterable, **options) -> Iterable:
+    """A tqdm progress bar on stderr (silent when stderr is not a terminal and CI is set)."""
+    from tqdm import tqdm
+
+    return tqdm(iterable, file=sys.stderr, dynamic_ncols=True, mininterval=0.5, **options)
+
+
+def print_table(rows: Sequence[dict[str, Any]], title: str = "") -> None:
+    """Print dict rows as an aligned text table; floats as 3-decimal numbers."""
+    if title:
+        typer.echo(title)
+    if not rows:
+        typer.echo("(no rows)")
+        return
+    columns = list(rows[0])
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in cells:
+        typer.echo("  ".join(value.rjust(w) if _numeric(value) else value.ljust(w) for value, w in zip(row, widths)))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "" if value is None else str(value)
+
+
+def _numeric(text: str) -> bool:
+    return text.replace(".", "", 1).replace("-", "", 1).isdigit()

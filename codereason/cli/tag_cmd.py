@@ -1,0 +1,86 @@
+"""``codereason tag`` and ``codereason eval-classifier``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from codereason.cli._app import app
+from codereason.cli._common import print_table, progress
+
+
+@app.command()
+def tag(
+    inputs: List[Path] = typer.Argument(..., help="Rollout files or directories (JSONL, JSON, Parquet, CSV)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write every record with label fields added (.jsonl or .parquet)."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force the input format: codereason, spurious-json, harness, verl, trainlog, generic."),
+    text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the response (any JSONL/CSV/Parquet)."),
+    id_field: Optional[str] = typer.Option(None, "--id-field", help="Field holding the problem id (with --text-field)."),
+    mode: str = typer.Option("ast", "--mode", help="ast: tree-sitter verified segments; paper: \"python\" in response.lower()."),
+    jobs: int = typer.Option(1, "-j", "--jobs", help="Worker processes (-1: one per core)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Write bad records to OUT.bad.jsonl and go on, instead of stopping."),
+) -> None:
+    """Label every response as code reasoning or natural language, with evidence spans.
+
+    Prints code frequency overall and per checkpoint/benchmark, and the agreement
+    between the chosen mode and the paper's rule.
+    """
+    from codereason.io import RowWriter, iter_input_files, read_rows
+    from codereason.tagging import BadRecordLog, TagSummary, tag_rows
+
+    files = [f for path in inputs for f in iter_input_files(path)]
+    bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
+    rows = (row for f in files for row in read_rows(f, format=format, text_field=text_field, id_field=id_field, on_bad=bad_log))
+    summary = TagSummary()
+    with (RowWriter(output) if output else _NullWriter()) as writer:
+        for row in progress(tag_rows(rows, mode, jobs), desc="tag", unit="resp"):
+            summary.add(row)
+            writer.write(row)
+    print_table(summary.table(), title=f"code reasoning ({mode} mode) vs the paper rule")
+    if bad_log is not None:
+        bad_log.close()
+        typer.echo(f"skipped {bad_log.count} bad records" + (f" (written to {bad_log.path})" if bad_log.count else ""))
+    if output:
+        typer.echo(f"wrote {writer.count} records to {output}")
+
+
+class _NullWriter:
+    count = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return None
+
+    def write(self, row) -> None:
+        self.count += 1
+
+
+@app.command("eval-classifier")
+def eval_classifier(
+    labels: List[Path] = typer.Argument(..., help="Label files (data/labels/*.jsonl): keys into the real data + 0/1 labels."),
+    realdata: Optional[Path] = typer.Option(None, "--realdata", help="Real-data root the keys point into (default: $CODEREASON_REALDATA)."),
+    modes: List[str] = typer.Option(["ast", "paper"], "--mode", help="Modes to score (repeat the option)."),
+    show_errors: bool = typer.Option(False, "--show-errors", help="List every misclassified key."),
+) -> None:
+    """Precision, recall, F1 and confusion matrix of each classifier mode on hand labels."""
+    from codereason.classify import classify
+    from codereason.labels import attach_texts, evaluate, load_labels, realdata_root
+
+    rows = attach_texts(load_labels(labels), realdata_root(realdata))
+    truth = [bool(r["label"]) for r in rows]
+    table = []
+    for mode in modes:
+        predicted = [classify(r["response"], mode).code_reasoning for r in rows]
+        scores = evaluate(truth, predicted)
+        table.append({"mode": mode, "n": scores["n"], "precision": scores["precision"], "recall": scores["recall"],
+                      "f1": scores["f1"], **scores["confusion"]})
+        if show_errors:
+            for r, p in zip(rows, predicted):
+                if p != bool(r["label"]):
+                    typer.echo(f"[{mode}] {r['source']} record {r['record']} sample {r['sample']}: "
+                               f"label {int(r['label'])}, predicted {int(p)} ({r.get('category', '')}: {r.get('note', '')})")
+    print_table(table, title=f"classifier vs {len(rows)} hand labels")

@@ -1,0 +1,149 @@
+"""Split a response into candidate code segments.
+
+Three kinds of segment, found with linear-time scans (never a parse of the
+whole response):
+
+- ``fenced``: the body of a Markdown fence (any tag; an unclosed fence runs to
+  the end of the text, as truncated responses do);
+- ``unfenced``: a run of consecutive code-like lines outside fences that holds
+  at least one line that only code has (an import, a ``def``, a ``print(``...);
+- ``inline``: a single-backtick span outside fences.
+
+A segment is a *candidate*; :mod:`codereason.classify` verifies it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from codereason import patterns
+
+# Only this many characters of a segment are ever verified (bounded time).
+MAX_SEGMENT_CHARS = 4000
+
+# A code-like line start after a newline. The leading literal "\n" lets the
+# regex engine skip to line breaks at memchr speed instead of trying every offset.
+_CANDIDATE_LINE = re.compile(r"\n[ \t]*(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a response that may be code.
+
+    Attributes:
+        start: offset of the segment's first character in the response.
+        end: offset one past its last character.
+        style: ``fenced``, ``unfenced`` or ``inline``.
+        tag: the fence's language tag, lower-cased ('' when none or not fenced).
+        closed: False for a fence that never closes (a truncated response).
+    """
+
+    start: int
+    end: int
+    style: str
+    tag: str = ""
+    closed: bool = True
+
+
+def split_segments(text: str) -> tuple[list[Segment], list[tuple[int, int]]]:
+    """Find fenced segments and the stretches of text outside them.
+
+    Returns:
+        ``(fences, gaps)``: fenced segments in order, and ``(start, end)`` of
+        the text between them.
+
+    >>> fences, gaps = split_segments("Hi\\n```python\\nx = 1\\n```\\nBye")
+    >>> [(f.tag, "Hi\\n```python\\nx = 1\\n```\\nBye"[f.start:f.end]) for f in fences]
+    [('python', 'x = 1\\n')]
+    """
+    fences: list[Segment] = []
+    gaps: list[tuple[int, int]] = []
+    outside_from = 0
+    opening = _next_fence(text, 0)
+    while opening is not None:
+        gaps.append((outside_from, opening[0]))
+        tag_match = patterns.FENCE_TAG.match(text, opening[1])
+        body_start = tag_match.end()
+        if text.startswith("\n", body_start):
+            body_start += 1
+        closing = _next_fence(text, body_start)
+        body_end = closing[0] if closing else len(text)
+        fences.append(Segment(body_start, body_end, "fenced", tag_match.group(1).lower(), closing is not None))
+        if closing is None:
+            return fences, gaps
+        outside_from = closing[1]
+        opening = _next_fence(text, outside_from)
+    gaps.append((outside_from, len(text)))
+    return fences, gaps
+
+
+def _next_fence(text: str, start: int) -> tuple[int, int] | None:
+    """``(start, end)`` of the next run of 3+ backticks at or after ``start``, or None."""
+    found = text.find("```", start)
+    if found < 0:
+        return None
+    end = found + 3
+    while end < len(text) and text[end] == "`":
+        end += 1
+    return found, end
+
+
+def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
+    """Runs of consecutive code-like lines in ``text[start:end]`` that hold a strong code line."""
+    run_start = run_end = -1
+    for line_start in _candidate_line_starts(text, start, end):
+        line_end = text.find("\n", line_start, end)
+        line_end = end if line_end < 0 else line_end
+        if run_start >= 0 and _only_blank(text, run_end, line_start):
+            run_end = line_end
+            continue
+        if run_start >= 0:
+            yield from _strong_run(text, run_start, run_end)
+        run_start, run_end = line_start, line_end
+    if run_start >= 0:
+        yield from _strong_run(text, run_start, run_end)
+
+
+def _candidate_line_starts(text: str, start: int, end: int) -> Iterator[int]:
+    """Offsets of code-like lines in ``text[start:end]`` (the first line included)."""
+    first = text[start:start + 200].lstrip(" \t")
+    if patterns.CODE_LINE_START.match(first):
+        yield start
+    for match in _CANDIDATE_LINE.finditer(text, start, end):
+        yield match.start() + 1
+
+
+def _only_blank(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` is whitespace holding at most two line breaks."""
+    gap = text[start:end]
+    return not gap.strip() and gap.count("\n") <= 2
+
+
+def _strong_run(text: str, start: int, end: int) -> Iterator[Segment]:
+    """The run as a segment, when one of its lines is a strong code line."""
+    for line in text[start:end].splitlines():
+        if patterns.STRONG_CODE_LINE.match(line.strip()):
+            yield Segment(start, end, "unfenced")
+            return
+
+
+def inline_spans(text: str, start: int, end: int) -> Iterator[Segment]:
+    """Single-backtick spans in ``text[start:end]`` whose content looks like a statement."""
+    if text.find("`", start, end) < 0:
+        return
+    for match in patterns.INLINE_CODE.finditer(text, start, end):
+        if patterns.STRONG_CODE_LINE.match(match.group(1).strip()):
+            yield Segment(match.start(1), match.end(1), "inline")
+
+
+def candidate_segments(text: str) -> tuple[list[Segment], list[Segment]]:
+    """All fenced segments, and the unfenced and inline candidates outside fences."""
+    fences, gaps = split_segments(text)
+    outside: list[Segment] = []
+    for start, end in gaps:
+        if end > start:
+            outside.extend(unfenced_runs(text, start, end))
+            outside.extend(inline_spans(text, start, end))
+    return fences, outside

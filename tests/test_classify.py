@@ -1,0 +1,119 @@
+"""The rule classifier on a table of cases the team wrote, modelled on real rollouts.
+
+Each case: the response, the expected ``code_reasoning`` in ``ast`` mode, the
+expected style/language when code, and a note saying what the case is about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from codereason import classify, classify_many
+from codereason.errors import ConfigError
+
+FENCE = "```"
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    code: bool
+    style: str | None
+    language: str | None
+    note: str
+
+
+CASES = [
+    # --- positives -----------------------------------------------------------------
+    Case(f"Let's compute.\n{FENCE}python\nfrom sympy import symbols, solve\nx = symbols('x')\n"
+         f"print(solve(x**2 - 4, x))\n{FENCE}\n{FENCE}output\n[-2, 2]\n{FENCE}\nSo $x = \\boxed{{2}}$.",
+         True, "fenced", "python", "Qwen-style fenced sympy with an invented output block"),
+    Case(f"{FENCE}python\ndef f(n):\n    return n * (n + 1) // 2\n\nresult = f(100)\n{FENCE}", True, "fenced", "python",
+         "function definition and call"),
+    Case(f"We verify:\n{FENCE}python\ntotal = 0\nfor i in range(1, 101):\n    total += i\nprint(total)",
+         True, "fenced", "python", "truncated: fence never closes"),
+    Case(f"{FENCE}python\nunits = [2, 4, 8, 6] [(2023 - 1) % 4)]\nprint(units[0])\n{FENCE}", True, "fenced", "python",
+         "buggy code (unbalanced bracket) is still code"),
+    Case(f"{FENCE}\nimport math\nprint(math.comb(10, 3))\n{FENCE}", True, "fenced", "python", "untagged fence holding Python"),
+    Case(f"{FENCE}py\nn = 7\nprint(n ** 2)\n{FENCE}", True, "fenced", "python", "short tag py"),
+    Case("To solve it we write:\n\nimport numpy as np\nA = np.array([[1, 2], [3, 4]])\nprint(np.linalg.det(A))\n\n"
+         "The determinant is $-2$.", True, "unfenced", "python", "unfenced code lines between prose"),
+    Case("Let me check with code: `ans = sum(range(1, 11))` gives 55.", True, "inline", "python",
+         "inline backtick statement"),
+    Case(f"{FENCE}cpp\n#include <iostream>\nint main() {{ std::cout << 6 * 7; }}\n{FENCE}", True, "fenced", "cpp",
+         "C++ by fence tag and syntax"),
+    Case(f"{FENCE}javascript\nconst n = 12;\nconsole.log(n * 2);\n{FENCE}", True, "fenced", "javascript",
+         "JavaScript by fence tag and syntax"),
+    Case(f"The answer is $\\boxed{{5}}$.\n\nNow something else.\n{FENCE}python\nimport requests\n"
+         f"r = requests.get(url)\n{FENCE}", True, "fenced", "python", "code drifted off the problem still counts"),
+    Case(f"{FENCE}python\n# count the pairs\ncount = sum(1 for a in range(10) for b in range(10) if a < b)\n{FENCE}",
+         True, "fenced", "python", "comment then a generator expression"),
+    Case(f"{FENCE}python\nfor i in range(10):\n    if i % 3 == 0:\n        print(i)\n{FENCE}", True, "fenced", "python",
+         "nested blocks"),
+    Case(f"{FENCE}Python\nx = 3\ny = x ** 2\n{FENCE}", True, "fenced", "python", "capitalised tag"),
+    # --- negatives -----------------------------------------------------------------
+    Case("We have $2x + 1 = 5$, so $x = 2$. The answer is $\\boxed{2}$.", False, None, None, "prose and LaTeX"),
+    Case("We could use Python to check this, but by hand: $3 \\cdot 4 = 12$.", False, None, None,
+         "python mentioned, no code"),
+    Case(f"{FENCE}\nThe answer is 12 because each side has 3 units.\n{FENCE}", False, None, None, "prose inside a fence"),
+    Case(f"{FENCE}python\nThe answer is 12.\n{FENCE}", False, None, None, "prose inside a python fence"),
+    Case(f"{FENCE}\n42\n{FENCE}", False, None, None, "a fence holding only a number"),
+    Case(f"{FENCE}output\n3.14159\n{FENCE}", False, None, None, "an output block alone"),
+    Case(f"{FENCE}latex\n\\frac{{a}}{{b}} = \\sqrt{{2}}\n{FENCE}", False, None, None, "LaTeX in a fence"),
+    Case("Let f(x) = 2x+1. Then f(3) = 7.", False, None, None, "an equation that looks like code"),
+    Case("f(x) = 2x + 1\ng(x) = x^2\nso g(f(1)) = 9", False, None, None, "maths lines outside fences"),
+    Case("For each i from 1 to n, add i to the total, then divide by n.", False, None, None, "pseudo-code as a sentence"),
+    Case(f"The answer is 4.{FENCE}isinstance =true ()=>{{ isinstance isinstance{FENCE}", False, None, None,
+         "degenerate code-like tokens in a stray fence"),
+    Case("The answer is 4. isinstance isinstance =true ()=>{ =true =true isinstance", False, None, None,
+         "degenerate tail outside fences"),
+    Case(f"{FENCE}python\nisinstance=true()=>{{\n=true\n{FENCE}", False, None, None, "gibberish in a python fence"),
+    Case("", False, None, None, "empty response"),
+    Case("Total = 5 + 3 = 8 apples.", False, None, None, "an assignment-like sentence"),
+    Case(f"{FENCE}\n\\[ x^2 + y^2 = 25 \\]\n{FENCE}", False, None, None, "display maths in an untagged fence"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.note for c in CASES])
+def test_case_table(case: Case) -> None:
+    label = classify(case.text)
+    assert label.code_reasoning is case.code
+    assert label.code_style == case.style
+    assert label.code_language == case.language
+    assert bool(label.code_spans) is case.code
+
+
+def test_spans_point_at_the_code() -> None:
+    text = f"Compute.\n{FENCE}python\nprint(6 * 7)\n{FENCE}\nDone."
+    label = classify(text)
+    (start, end), = label.code_spans
+    assert text[start:end] == "print(6 * 7)\n"
+    assert label.n_code_lines == 1
+
+
+def test_evidence_fields() -> None:
+    text = f"Using Python:\n{FENCE}python\nx = 2\nprint(x)\n{FENCE}\n{FENCE}output\n2\n{FENCE}"
+    label = classify(text)
+    assert (label.mentions_python, label.has_output_block, label.paper_code) == (True, True, True)
+    assert label.n_code_lines == 2
+
+
+def test_paper_mode_is_the_papers_rule() -> None:
+    assert classify("PYTHON is great", mode="paper").code_reasoning is True
+    assert classify(f"{FENCE}\nimport math\n{FENCE}", mode="paper").code_reasoning is False
+
+
+def test_unknown_mode_names_the_allowed_values() -> None:
+    with pytest.raises(ConfigError, match="'ast', 'paper'.*'fancy'"):
+        classify("x", mode="fancy")
+
+
+def test_classify_many_in_processes_matches_one_process() -> None:
+    texts = [c.text for c in CASES] * 30
+    assert classify_many(texts, n_jobs=2, chunksize=64) == [classify(t) for t in texts]
+
+
+def test_non_string_input_is_tolerated() -> None:
+    assert classify(None).code_reasoning is False  # type: ignore[arg-type]
