@@ -299,7 +299,7 @@ def _read_codereason(context: _Context) -> Iterator[dict]:
         provenance = record.get("provenance") or {}
         if isinstance(provenance, str):
             provenance = json.loads(provenance)
-        row = context.base_row(number, prompt="", **record)
+        row = context.base_row(number, **{"prompt": "", **record})
         row["provenance"] = provenance
         row["problem_id"] = str(row["problem_id"])
         row["sample_idx"] = int(row["sample_idx"])
@@ -478,9 +478,9 @@ class RowWriter:
         if not self._rows:
             return
         rows = [{k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.items()} for r in self._rows]
-        table = pa.Table.from_pylist(rows, schema=self._parquet.schema_arrow if self._parquet else None)
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.path, table.schema)
+            self._parquet = pq.ParquetWriter(self.path, _arrow_schema(rows))
+        table = pa.Table.from_pylist(rows, schema=self._parquet.schema)
         self._parquet.write_table(table)
         self._rows = []
 
@@ -491,3 +491,21 @@ class RowWriter:
             self._flush_parquet()
             if self._parquet is not None:
                 self._parquet.close()
+
+
+def _arrow_schema(rows: list[dict]):
+    """Column types: fixed for the record fields, inferred (nulls as strings) for others."""
+    import pyarrow as pa
+
+    known = {
+        "sample_idx": pa.int64(), "step": pa.int64(), "schema_version": pa.int64(), "n_code_lines": pa.int64(),
+        "stored_score": pa.float64(), "code_spans": pa.list_(pa.list_(pa.int64())),
+        **{name: pa.bool_() for name in ("code_reasoning", "mentions_python", "has_output_block", "paper_code",
+                                          "correct", "has_boxed")},
+    }
+    inferred = pa.Table.from_pylist(rows).schema
+    fields = []
+    for item in inferred:
+        kind = known.get(item.name, pa.string() if pa.types.is_null(item.type) else item.type)
+        fields.append(pa.field(item.name, kind))
+    return pa.schema(fields)

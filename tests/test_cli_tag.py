@@ -1,0 +1,85 @@
+"""``codereason tag`` and ``eval-classifier`` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import codereason.cli  # noqa: F401  (registers the commands)
+from codereason.cli._app import app
+from codereason.io import read_rows
+
+runner = CliRunner()
+
+
+def write_harness(path, responses):
+    path.write_text(json.dumps({"idx": 0, "gt": "4", "question": "2+2?", "code": responses}) + "\n")
+    return path
+
+
+def test_tag_writes_every_record_with_labels(tmp_path) -> None:
+    source = write_harness(tmp_path / "in.jsonl", ["```python\nprint(2 + 2)\n```", "It is 4.", "Python says 4."])
+    result = runner.invoke(app, ["tag", str(source), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    rows = list(read_rows(tmp_path / "out.jsonl"))
+    assert [r["code_reasoning"] for r in rows] == [True, False, False]
+    assert [r["paper_code"] for r in rows] == [True, False, True]
+    assert "0.333" in result.output and "0.667" in result.output  # code freq, paper freq / agreement
+
+
+def test_tag_parquet_output_and_paper_mode(tmp_path) -> None:
+    source = write_harness(tmp_path / "in.jsonl", ["Python says 4.", "It is 4."])
+    result = runner.invoke(app, ["tag", str(source), "--mode", "paper", "-o", str(tmp_path / "out.parquet")])
+    assert result.exit_code == 0, result.output
+    assert [r["code_reasoning"] for r in read_rows(tmp_path / "out.parquet")] == [True, False]
+
+
+def test_tag_generic_text_field_with_two_jobs(tmp_path) -> None:
+    source = tmp_path / "gen.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in ["x = f(1)\nprint(x)", "prose"] * 3000))
+    result = runner.invoke(app, ["tag", str(source), "--text-field", "text", "-j", "2", "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert [r["code_reasoning"] for r in read_rows(tmp_path / "o.jsonl")] == [True, False] * 3000
+
+
+def test_user_errors_exit_2_with_one_line(tmp_path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"problem_id": "1", "sample_idx": 0, "response": "a"}\n{"problem_id": "2", "sample_idx": 0}\n')
+    proc = subprocess.run([sys.executable, "-m", "codereason", "tag", str(bad), "--format", "codereason"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert f"error: {bad}:2: missing field 'response'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_skip_bad_writes_a_side_file(tmp_path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"problem_id": "1", "sample_idx": 0, "response": "a"}\n{"problem_id": "2", "sample_idx": 0}\n')
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["tag", str(bad), "--format", "codereason", "--skip-bad", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 bad records" in result.output
+    side = [json.loads(line) for line in open(f"{out}.bad.jsonl")]
+    assert side[0]["line"] == 2 and "missing field 'response'" in side[0]["error"]
+    assert len(list(read_rows(out))) == 1
+
+
+def test_help_explains_modes() -> None:
+    result = runner.invoke(app, ["tag", "--help"])
+    assert result.exit_code == 0
+    assert "paper" in result.output and "--text-field" in result.output
+
+
+@pytest.mark.realdata
+def test_eval_classifier_on_the_labelled_set(realdata) -> None:
+    from tests.test_realdata_classify import LABEL_FILES
+
+    if not LABEL_FILES:
+        pytest.skip("no label files")
+    result = runner.invoke(app, ["eval-classifier", *map(str, LABEL_FILES), "--realdata", str(realdata)])
+    assert result.exit_code == 0, result.output
+    assert "precision" in result.output and "ast" in result.output and "paper" in result.output

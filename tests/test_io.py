@@ -1,0 +1,161 @@
+"""Readers and writers: every format, clear errors, nothing dropped silently."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from codereason.errors import ConfigError, InputFormatError, SchemaError
+from codereason.io import RowWriter, detect_format, infer_step, iter_input_files, read_rollouts, read_rows
+from codereason.records import ROLLOUT_FIELDS, Rollout
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+# Small files in each format, written by us in the shape of the real ones.
+FORMAT_CASES = [
+    ("harness.jsonl", [{"idx": 3, "question": "1+1?", "gt": "2", "code": ["It is 2.", "```python\nprint(2)\n```"],
+                        "pred": ["2", "2"], "score": [True, False]}],
+     "harness", [("3", 0, "2", 1.0), ("3", 1, "2", 0.0)]),
+    ("verl.jsonl", [{"input": "Q1", "output": "A", "gts": "5", "score": 1.0, "step": 20},
+                    {"input": "Q1", "output": "B", "gts": "5", "score": 0.0, "step": 20}],
+     "verl", [(None, 0, "5", 1.0), (None, 1, "5", 0.0)]),
+    ("trainlog.jsonl", [{"question_index": 9, "rollout_index": 2, "question": "Q", "prompt": "Q", "response": "R",
+                         "ground_truth": "7", "answer_reward": 1.0}],
+     "trainlog", [("9", 2, "7", 1.0)]),
+    ("own.jsonl", [Rollout(problem_id="p1", sample_idx=0, prompt="Q", response="R", gold="1").to_dict()],
+     "codereason", [("p1", 0, "1", None)]),
+]
+
+
+@pytest.mark.parametrize("name,records,fmt,expected", FORMAT_CASES, ids=[c[2] for c in FORMAT_CASES])
+def test_each_format_is_detected_and_read(tmp_path, name, records, fmt, expected) -> None:
+    path = write_jsonl(tmp_path / name, records)
+    assert detect_format(path) == fmt
+    rows = list(read_rows(path))
+    got = [(r["problem_id"] if fmt != "verl" else None, r["sample_idx"], r["gold"], r["stored_score"]) for r in rows]
+    assert got == expected
+    assert all(set(ROLLOUT_FIELDS) <= set(r) for r in rows)
+
+
+def test_verl_step_comes_from_the_record(tmp_path) -> None:
+    path = write_jsonl(tmp_path / "global_step_5" / "x.jsonl" if False else tmp_path / "x.jsonl",
+                       [{"input": "Q", "output": "A", "gts": "1", "score": 0, "step": 40}])
+    assert next(read_rows(path))["step"] == 40
+
+
+def test_generic_needs_a_text_field_and_uses_id_field(tmp_path) -> None:
+    path = write_jsonl(tmp_path / "g.jsonl", [{"qid": "a", "completion": "x = 1"}, {"qid": "a", "completion": "y"}])
+    with pytest.raises(InputFormatError, match="--text-field"):
+        list(read_rows(path))
+    rows = list(read_rows(path, text_field="completion", id_field="qid"))
+    assert [(r["problem_id"], r["sample_idx"], r["response"]) for r in rows] == [("a", 0, "x = 1"), ("a", 1, "y")]
+
+
+def test_generic_csv_and_parquet(tmp_path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["multi\nline, with comma", "b"], "id": [1, 2]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    for name in ("t.csv", "t.parquet"):
+        rows = list(read_rows(tmp_path / name, text_field="text", id_field="id"))
+        assert [r["response"] for r in rows] == ["multi\nline, with comma", "b"]
+        assert [r["problem_id"] for r in rows] == ["1", "2"]
+
+
+def test_missing_field_names_file_line_and_field(tmp_path) -> None:
+    path = write_jsonl(tmp_path / "bad.jsonl", [{"idx": 0, "gt": "1", "code": ["a"]}, {"idx": 1, "gt": "2"}])
+    with pytest.raises(SchemaError, match=r"bad.jsonl:2: missing field 'code' \(have: gt, idx\)"):
+        list(read_rows(path, format="harness"))
+
+
+def test_broken_json_line_names_the_line(tmp_path) -> None:
+    path = tmp_path / "torn.jsonl"
+    path.write_text('{"question_index": 1, "response": "a", "ground_truth": "1"}\n{"response": "b", "grou\n')
+    with pytest.raises(SchemaError, match=r"torn.jsonl:2: not valid JSON"):
+        list(read_rows(path))
+
+
+def test_skip_bad_hands_over_bad_records_and_keeps_the_rest(tmp_path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"response": "a", "ground_truth": "1"}\nnot json\n{"ground_truth": "2"}\n'
+                    '{"response": "c", "ground_truth": "3"}\n')
+    bad = []
+    rows = list(read_rows(path, on_bad=lambda src, line, raw, err: bad.append((line, err.message))))
+    assert [r["response"] for r in rows] == ["a", "c"]
+    assert [line for line, _ in bad] == [2, 3]
+    assert "missing field 'response'" in bad[1][1]
+
+
+def test_unknown_format_and_bad_choice(tmp_path) -> None:
+    path = write_jsonl(tmp_path / "x.jsonl", [{"foo": 1}])
+    with pytest.raises(InputFormatError, match="fields foo.*--format"):
+        list(read_rows(path))
+    with pytest.raises(ConfigError, match="--format must be one of"):
+        list(read_rows(path, format="yaml"))
+
+
+@pytest.mark.parametrize("path,step", [
+    ("runs/a/global_step_50/r.jsonl", 50), ("ckpts/checkpoint-1200/r.jsonl", 1200), ("results/step400/x.json", 400),
+    ("results/base/x.json", 0), ("logs/grpo_step_000007/sample_rollouts.jsonl", 7), ("out/rollouts.jsonl", None),
+    ("data/baseline/x.jsonl", None),
+])
+def test_infer_step(path, step) -> None:
+    assert infer_step(path) == step
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_writer_round_trip(tmp_path, suffix) -> None:
+    rollouts = [Rollout(problem_id=str(i), sample_idx=i % 2, prompt="Q", response=f"R{i}", gold="1", step=5,
+                        provenance={"seed": i}) for i in range(10)]
+    with RowWriter(tmp_path / f"out{suffix}", batch_size=3) as writer:
+        for r in rollouts:
+            writer.write({**r.to_dict(), "code_reasoning": bool(r.sample_idx)})
+    assert writer.count == 10
+    rows = list(read_rows(tmp_path / f"out{suffix}"))
+    assert [r["code_reasoning"] for r in rows] == [bool(i % 2) for i in range(10)]
+    assert list(read_rollouts(tmp_path / f"out{suffix}")) == rollouts
+
+
+def test_writer_rejects_other_suffixes(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=".jsonl or .parquet"):
+        RowWriter(tmp_path / "out.txt")
+
+
+def test_directory_expansion_skips_summaries(tmp_path) -> None:
+    (tmp_path / "step5").mkdir()
+    write_jsonl(tmp_path / "step5" / "r.jsonl", [{"response": "a", "ground_truth": "1"}])
+    (tmp_path / "step5" / "rollout_summary.json").write_text("{}")
+    assert [p.name for p in iter_input_files(tmp_path)] == ["r.jsonl"]
+    with pytest.raises(InputFormatError, match="no such file"):
+        iter_input_files(tmp_path / "missing")
+
+
+@pytest.mark.realdata
+def test_real_formats_read_with_counts(realdata) -> None:
+    cases = {
+        "spurious-1p5b-gt-steps/results/base/Qwen2.5-Math-1.5B_AMC.json": (664, "spurious-json"),
+        "qwen25-math-instruct-maj8-math100/math_cot_100.jsonl": (800, "harness"),
+        "tora-gsm8k-tir/tora-70b-v1.0/gsm8k/test_tora_-1_seed0_t0.0_s0_e1319.jsonl": (1319, "harness"),
+        "cs336-grpo-qwen1p5b-rollouts/question_only/grpo_step_000050/sample_rollouts.jsonl": (8, "trainlog"),
+    }
+    for relative, (count, fmt) in cases.items():
+        assert detect_format(realdata / relative) == fmt
+        rows = list(read_rows(realdata / relative))
+        assert len(rows) == count
+        assert len({(r["checkpoint"], r["problem_id"], r["sample_idx"]) for r in rows}) == count
+
+
+@pytest.mark.realdata
+def test_spurious_json_fields(spurious_results) -> None:
+    rows = list(read_rows(spurious_results / "step50" / "export-for-eval-step50_MATH-500.json"))
+    assert len(rows) == 500
+    first = rows[3]
+    assert (first["problem_id"], first["gold"], first["benchmark"], first["step"]) == ("3", "9", "MATH-500", 50)
+    assert first["prompt"].startswith("<|im_start|>system")

@@ -1,0 +1,51 @@
+"""classify never raises and stays fast on random, huge and pathological text."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codereason import classify
+
+CODEY = st.sampled_from(["```", "```python\n", "`", "\n", "    ", "def ", "import ", "print(", "x = ", "for i in ",
+                         ":", "(", ")", "[", "]", "{", "}", "=", "#", "\\boxed{", "isinstance", "=true", "()=>{",
+                         "python", "\r\n", "\t", "\x00", "\ud800", "😀"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_never_raises_on_random_text(text: str) -> None:
+    label = classify(text)
+    assert all(0 <= start <= end <= len(text) for start, end in label.code_spans)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CODEY, max_size=200).map("".join))
+def test_never_raises_on_code_like_fragments(text: str) -> None:
+    label = classify(text)
+    assert label.code_reasoning == bool(label.code_spans)
+    assert label.paper_code == ("python" in text.lower())
+
+
+def _seconds(text: str) -> float:
+    start = time.perf_counter()
+    classify(text)
+    return time.perf_counter() - start
+
+
+def test_huge_and_pathological_inputs_finish() -> None:
+    """10 MB inputs of several shapes each finish; the bound is generous (not a benchmark)."""
+    mb = 10 * 1024 * 1024
+    shapes = {
+        "prose": ("The answer is $x^2$. " * (mb // 21)),
+        "backticks": "`" * mb,
+        "fence pairs": "```python\nx = 1\n```\n" * (mb // 20),
+        "one giant fence": "```python\n" + "x = (" * (mb // 5),
+        "code lines": "x = f(1)\n" * (mb // 9),
+        "no newlines": "a = b(" * (mb // 6),
+        "inline ticks": "`x = f(1)` " * (mb // 11),
+    }
+    for name, text in shapes.items():
+        assert _seconds(text) < 60, name
