@@ -26,6 +26,9 @@ MAX_SEGMENT_CHARS = 4000
 # A code-like line start after a newline. The leading literal "\n" lets the
 # regex engine skip to line breaks at memchr speed instead of trying every offset.
 _CANDIDATE_LINE = re.compile(r"\n[ \t]*(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
+# A strong code line after a newline: a gap without one holds no unfenced run,
+# and one C-level search settles that for most prose.
+_STRONG_AFTER_NEWLINE = re.compile(r"\n[ \t]*" + patterns.STRONG_CODE_LINE.pattern, re.VERBOSE)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def _next_fence(text: str, start: int) -> tuple[int, int] | None:
 
 def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
     """Runs of consecutive code-like lines in ``text[start:end]`` that hold a strong code line."""
+    if not _has_strong_line(text, start, end):
+        return
     run_start = run_end = -1
     for line_start in _candidate_line_starts(text, start, end):
         line_end = text.find("\n", line_start, end)
@@ -104,6 +109,13 @@ def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
         run_start, run_end = line_start, line_end
     if run_start >= 0:
         yield from _strong_run(text, run_start, run_end)
+
+
+def _has_strong_line(text: str, start: int, end: int) -> bool:
+    """True when some line of ``text[start:end]`` is a strong code line."""
+    if patterns.STRONG_CODE_LINE.match(text[start:start + 200].lstrip(" \t")):
+        return True
+    return _STRONG_AFTER_NEWLINE.search(text, start, end) is not None
 
 
 def _candidate_line_starts(text: str, start: int, end: int) -> Iterator[int]:
