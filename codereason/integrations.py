@@ -59,11 +59,11 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
     available; ``code_reasoning`` is logged beside the score (verl aggregates dict
     entries as metrics).
     """
-    from codereason.grade import grade_one
+    from codereason.grade import grade
 
     label = classify(solution_str)
-    grade = grade_one(gold=ground_truth, response=solution_str)
-    correct = 1.0 if grade.correct else 0.0
+    verdict = grade(gold=ground_truth, response=solution_str)
+    correct = 1.0 if verdict.correct else 0.0
     penalty = no_python_penalty if label.code_reasoning else 0.0
     return {"score": correct + penalty, "correct": correct, "code_reasoning": float(label.code_reasoning)}
 
