@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 from codereason import patterns
 from codereason.errors import ConfigError
 from codereason.records import CodeLabel
-from codereason.segments import MAX_SEGMENT_CHARS, Segment, candidate_segments
+from codereason.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment, candidate_segments
 
 MODES = ("ast", "paper")
 RULES_VERSION = "rules-v1"
@@ -186,8 +186,8 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
     paper_code = "python" in lowered
     fences, outside = candidate_segments(text)
     has_output_block = any(f.tag in patterns.OUTPUT_TAGS for f in fences)
-    code = [(s, lang) for s in (*fences, *outside) if (lang := verify_segment(text, s))]
-    code.sort(key=lambda pair: pair[0].start)
+    candidates = sorted((*fences, *outside), key=lambda segment: segment.start)[:MAX_SEGMENTS]
+    code = [(s, lang) for s in candidates if (lang := verify_segment(text, s))]
     first = code[0] if code else None
     return CodeLabel(
         code_reasoning=paper_code if mode == "paper" else bool(code),

@@ -15,6 +15,7 @@ A segment is a *candidate*; :mod:`codereason.classify` verifies it.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -22,6 +23,8 @@ from codereason import patterns
 
 # Only this many characters of a segment are ever verified (bounded time).
 MAX_SEGMENT_CHARS = 4000
+# Only this many candidate segments of each kind are collected per response.
+MAX_SEGMENTS = 256
 
 # A code-like line start after a newline. The leading literal "\n" lets the
 # regex engine skip to line breaks at memchr speed instead of trying every offset.
@@ -50,8 +53,11 @@ class Segment:
     closed: bool = True
 
 
-def split_segments(text: str) -> tuple[list[Segment], list[tuple[int, int]]]:
+def split_segments(text: str, limit: int | None = None) -> tuple[list[Segment], list[tuple[int, int]]]:
     """Find fenced segments and the stretches of text outside them.
+
+    With ``limit``, the scan stops after that many fences; the rest of the text
+    is one last gap.
 
     Returns:
         ``(fences, gaps)``: fenced segments in order, and ``(start, end)`` of
@@ -65,7 +71,7 @@ def split_segments(text: str) -> tuple[list[Segment], list[tuple[int, int]]]:
     gaps: list[tuple[int, int]] = []
     outside_from = 0
     opening = _next_fence(text, 0)
-    while opening is not None:
+    while opening is not None and (limit is None or len(fences) < limit):
         gaps.append((outside_from, opening[0]))
         tag_match = patterns.FENCE_TAG.match(text, opening[1])
         body_start = tag_match.end()
@@ -150,12 +156,15 @@ def inline_spans(text: str, start: int, end: int) -> Iterator[Segment]:
             yield Segment(match.start(1), match.end(1), "inline")
 
 
-def candidate_segments(text: str) -> tuple[list[Segment], list[Segment]]:
-    """All fenced segments, and the unfenced and inline candidates outside fences."""
-    fences, gaps = split_segments(text)
+def candidate_segments(text: str, limit: int = MAX_SEGMENTS) -> tuple[list[Segment], list[Segment]]:
+    """Fenced segments, and the unfenced and inline candidates outside fences.
+
+    At most ``limit`` of each kind are returned (bounded work on adversarial text).
+    """
+    fences, gaps = split_segments(text, limit)
     outside: list[Segment] = []
     for start, end in gaps:
-        if end > start:
-            outside.extend(unfenced_runs(text, start, end))
-            outside.extend(inline_spans(text, start, end))
-    return fences, outside
+        if end > start and len(outside) < limit:
+            outside.extend(islice(unfenced_runs(text, start, end), limit))
+            outside.extend(islice(inline_spans(text, start, end), limit))
+    return fences, outside[:limit]
