@@ -6,6 +6,9 @@ Modes:
   verified with tree-sitter-python (statement kinds, share of bytes in error
   nodes) or, for fences tagged with another language, by that language's syntax.
 - ``paper``: the rule of Shao et al. (2025), ``"python" in response.lower()``.
+- ``learned``: the shipped learned model (``classifiers/learned-v1/weights.json``,
+  loaded once, on first use) decides from the segment features; the evidence
+  fields (spans, style, language) are still the ``ast`` ones.
 
 ``classify`` accepts any ``str``, never raises on its content, and runs in time
 linear in the text (segments are capped at :data:`segments.MAX_SEGMENT_CHARS`).
@@ -28,7 +31,7 @@ from codereason.errors import ConfigError
 from codereason.records import CodeLabel
 from codereason.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment, candidate_segments
 
-MODES = ("ast", "paper")
+MODES = ("ast", "paper", "learned")
 RULES_VERSION = "rules-v1"
 
 # Characters of a segment tree-sitter reads first (whole lines up to this many);
@@ -170,7 +173,7 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
 
     Args:
         text: the response (any string).
-        mode: ``ast`` (segments verified by tree-sitter) or ``paper``.
+        mode: ``ast`` (segments verified by tree-sitter), ``paper`` or ``learned``.
 
     Returns:
         A frozen :class:`~codereason.records.CodeLabel`.
@@ -190,7 +193,7 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
     code = [(s, lang) for s in candidates if (lang := verify_segment(text, s))]
     first = code[0] if code else None
     return CodeLabel(
-        code_reasoning=paper_code if mode == "paper" else bool(code),
+        code_reasoning=paper_code if mode == "paper" else _learned_code(text) if mode == "learned" else bool(code),
         code_style=first[0].style if first else None,
         code_language=first[1] if first else None,
         code_spans=tuple((s.start, s.end) for s, _ in code),
@@ -200,6 +203,13 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
         paper_code=paper_code,
         mode=mode,
     )
+
+
+def _learned_code(text: str) -> bool:
+    """The learned model's verdict (scikit-learn and the weights load on the first call only)."""
+    from codereason.estimator import default_learned_model
+
+    return default_learned_model().predict_code(text)
 
 
 def _count_lines(text: str, segment: Segment) -> int:

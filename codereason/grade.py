@@ -13,6 +13,15 @@ worker past its deadline is killed and replaced, and the item is graded
 ``timeout``. Results are cached on disk (:class:`GradeCache`), keyed by the
 SHA-256 of the response, the gold answer and the policy, so re-running is instant.
 
+Agreement with other graders, measured on spurious-1p5b-gt-steps (whose files
+were scored by Qwen's ``extract_answer`` + ``grade_answer``): with
+``require_boxed`` the AIME/AMC ``pass@8`` equals the stored one in 13 of 15
+files (off by one problem in the other two) and ``avg@8`` is within 0.8 points;
+on MATH-500 math-verify is 1.4-1.6 points more lenient on trained checkpoints
+and 2.0 points stricter at the base model (its unboxed answers count wrong);
+without ``require_boxed`` the base model gains 5.4 points from answers that
+math-verify finds in unboxed text (39.4% against the stored 36.0%).
+
 >>> grade(gold="\\\\frac{1}{2}", response="So the answer is \\\\boxed{0.5}.")
 Grade(correct=True, pred='0.5', has_boxed=True, grade_status='ok')
 >>> grade(gold="3", response="I think it is 3", require_boxed=True).grade_status
@@ -26,9 +35,11 @@ import logging
 import os
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from codereason.errors import ConfigError
 from codereason.records import Grade
@@ -219,8 +230,9 @@ class GraderPool:
     def __enter__(self) -> "GraderPool":
         import multiprocessing
 
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["codereason.grade", "math_verify"])
+        _math_verify()  # imported once here; forked workers inherit it
+        methods = multiprocessing.get_all_start_methods()
+        self._context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._workers = [_Worker(self._context) for _ in range(self.n_jobs)]
         return self
 
@@ -380,6 +392,57 @@ def _run_pool(tasks: list[Task], n_jobs: int, timeout_s: float, pool: GraderPool
         return own.map(tasks)
 
 
+@dataclass
+class GradeSummary:
+    """Counts for the ``grade`` summary: statuses, correct, stored-score agreement."""
+
+    n: int = 0
+    correct: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    n_stored: int = 0
+    agree: int = 0
+
+    def add(self, grade: Grade, stored: bool | None) -> None:
+        """Count one graded response (``stored``: its stored verdict, or None)."""
+        self.n += 1
+        self.statuses[grade.grade_status] += 1
+        final = stored if stored is not None else grade.correct
+        self.correct += final is True
+        if stored is not None:
+            self.n_stored += 1
+            self.agree += stored == (grade.correct is True)
+
+
+def grade_rows(
+    rows: Iterable[dict],
+    summary: GradeSummary,
+    *,
+    require_boxed: bool = False,
+    use_stored_score: bool = False,
+    n_jobs: int = 1,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cache: GradeCache | None = None,
+    batch_size: int = 1024,
+) -> Iterator[dict]:
+    """Yield each row with the :class:`~codereason.records.Grade` fields added, in batches.
+
+    With ``use_stored_score``, ``correct`` is the row's ``stored_score`` (> 0.5)
+    where it has one, and math-verify's verdict goes to ``mv_correct``.
+    """
+    rows = iter(rows)
+    with GraderPool(n_jobs, timeout_s) as pool:
+        while batch := list(islice(rows, batch_size)):
+            grades = grade_many([(r.get("gold"), r["response"]) for r in batch], require_boxed=require_boxed,
+                                timeout_s=timeout_s, cache=cache, pool=pool)
+            for row, grade in zip(batch, grades):
+                stored = stored_correct(row.get("stored_score")) if use_stored_score else None
+                summary.add(grade, stored)
+                fields = grade.to_dict()
+                if stored is not None:
+                    fields.update(correct=stored, mv_correct=grade.correct)
+                yield {**row, **fields}
+
+
 def stored_correct(score: float | None) -> bool | None:
     """A stored score as correctness: > 0.5 is correct; None stays None."""
     return None if score is None else bool(float(score) > 0.5)
@@ -387,6 +450,6 @@ def stored_correct(score: float | None) -> bool | None:
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "GRADER_VERSION", "GradeCache", "GraderPool", "cache_key",
-    "default_cache_dir", "grade", "grade_many", "last_boxed", "parse_answer", "parse_gold",
+    "GradeSummary", "default_cache_dir", "grade", "grade_many", "grade_rows", "last_boxed", "parse_answer", "parse_gold",
     "stored_correct",
 ]
