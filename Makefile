@@ -31,11 +31,24 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not vllm and not slow" --doctest-modules codereason
 
+# The main job on the embedded default (SmolLM2-135M-Instruct, CPU): generate on our problem set
+# with the plain and python presets, tag, grade and track each, and write a report.
+DEMO := out/demo
+DEMO_GENERATE := $(BIN)/codereason generate -o $(DEMO)/rollouts --benchmark codereason-100 -n 1 --max-tokens 512 --enforce-eager
+
 demo: $(STAMP)
-	bash bench/demo.sh
+	$(BIN)/codereason model prepare
+	$(DEMO_GENERATE) --preset plain --checkpoint-name smollm2-plain --step 0
+	$(DEMO_GENERATE) --preset python --checkpoint-name smollm2-python --step 0
+	$(BIN)/codereason tag $(DEMO)/rollouts -o $(DEMO)/tagged.jsonl
+	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-plain.jsonl -o $(DEMO)/plain.csv
+	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-python.jsonl -o $(DEMO)/python.csv
+	$(BIN)/codereason report plain=$(DEMO)/plain.csv python=$(DEMO)/python.csv -o $(DEMO)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_track.py
+	$(BIN)/python bench/bench_generate.py
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest tests/test_notebooks.py

