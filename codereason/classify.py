@@ -235,7 +235,10 @@ def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1, chun
     import multiprocessing
     from functools import partial
 
-    with multiprocessing.get_context("spawn").Pool(n_jobs) as pool:
+    # fork starts workers in milliseconds (spawn re-imports codereason in each);
+    # this function starts no threads of its own, so forking here is safe.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(n_jobs) as pool:
         return pool.map(partial(classify, mode=mode), texts, chunksize=chunksize)
 
 
