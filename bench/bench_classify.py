@@ -63,12 +63,16 @@ def main() -> None:
     paper_s = best_of(3, lambda: ["python" in t.lower() for t in texts])
     one_s = best_of(1, lambda: classify_many(texts, n_jobs=1))
     two_s = best_of(1, lambda: classify_many(texts, n_jobs=2))
+    many = texts * 4
+    one_many_s = best_of(1, lambda: classify_many(many, n_jobs=1))
+    two_many_s = best_of(1, lambda: classify_many(many, n_jobs=2))
     print(f"| measure | value |\n|---|---|")
     print(f"| responses | {n} ({sum(map(len, texts)) / 1e6:.1f} MB of text) |")
     print(f"| `ast` mode, 1 core | {n / ast_s:,.0f} responses/s |")
     print(f"| paper rule, 1 core | {n / paper_s:,.0f} responses/s |")
     print(f"| `ast` time / paper-rule time | {ast_s / paper_s:.0f}x |")
     print(f"| `classify_many` -j 2 vs -j 1 (incl. pool start) | {one_s / two_s:.2f}x faster |")
+    print(f"| same on 4 copies ({len(many)} responses) | {one_many_s / two_many_s:.2f}x faster |")
     with tempfile.TemporaryDirectory() as tmp:
         for copies in (1, 8):
             path = write_copies(texts, copies, Path(tmp) / f"x{copies}.jsonl")

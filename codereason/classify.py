@@ -23,6 +23,8 @@ True
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -53,6 +55,9 @@ _STRONG_NODES = frozenset({
     "import_statement", "import_from_statement", "function_definition",
     "class_definition", "decorated_definition", "for_statement", "while_statement",
 })
+
+# Blank lines and ``#`` comment lines at the start of a segment.
+_LEADING_COMMENTS = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)+")
 
 _parser = None
 
@@ -86,8 +91,13 @@ class PythonEvidence:
 def python_evidence(source: str, max_chars: int = VERIFY_CHARS) -> PythonEvidence:
     """Parse the first ``max_chars`` of ``source`` (whole lines) with tree-sitter-python.
 
-    The prefix is enough to tell code from prose, and keeps the parse cheap.
+    Leading blank and comment lines are skipped first (they are not statements,
+    and code often opens with a few). The prefix is enough to tell code from
+    prose, and keeps the parse cheap.
     """
+    leading = _LEADING_COMMENTS.match(source)
+    if leading:
+        source = source[leading.end():]
     if len(source) > max_chars:
         cut = source.rfind("\n", 0, max_chars)
         source = source[: cut if cut > 0 else max_chars]
