@@ -239,7 +239,7 @@ def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1, chun
     if mode not in MODES:
         raise ConfigError.bad_choice("mode", mode, MODES)
     texts = list(texts)
-    n_jobs = _resolve_jobs(n_jobs)
+    n_jobs = resolve_jobs(n_jobs)
     if n_jobs == 1 or len(texts) < 2 * chunksize:
         return [classify(t, mode) for t in texts]
     import multiprocessing
@@ -252,7 +252,8 @@ def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1, chun
         return pool.map(partial(classify, mode=mode), texts, chunksize=chunksize)
 
 
-def _resolve_jobs(n_jobs: int) -> int:
+def resolve_jobs(n_jobs: int) -> int:
+    """A worker count: ``-1`` means one per core; anything below 1 is refused."""
     import os
 
     if n_jobs == -1:
@@ -262,9 +263,6 @@ def _resolve_jobs(n_jobs: int) -> int:
     return n_jobs
 
 
-def label_fields(label: CodeLabel) -> dict:
-    """The label as the fields ``tag`` adds to a row."""
-    return label.to_dict()
-
-
-__all__: Sequence[str] = ("MODES", "RULES_VERSION", "classify", "classify_many", "python_evidence", "verify_segment")
+__all__: Sequence[str] = (
+    "MODES", "RULES_VERSION", "classify", "classify_many", "python_evidence", "resolve_jobs", "verify_segment",
+)

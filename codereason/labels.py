@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from codereason.errors import ConfigError, SchemaError
 from codereason.io import read_rows
 
-LABEL_FIELDS = ("source", "record", "sample", "label")
+KEY_FIELDS = ("source", "record", "sample", "label")
 
 
 def realdata_root(path: str | os.PathLike | None = None) -> Path:
@@ -53,7 +53,7 @@ def _check_label(path, number: int, line: str) -> dict[str, Any]:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise SchemaError(path, number, f"not valid JSON ({exc.msg})") from None
-    missing = [name for name in LABEL_FIELDS if name not in row]
+    missing = [name for name in KEY_FIELDS if name not in row]
     if missing:
         raise SchemaError(path, number, f"missing field {missing[0]!r} (have: {', '.join(sorted(row))})")
     if row["label"] not in (0, 1, True, False):

@@ -15,7 +15,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from codereason.classify import MODES, classify, _resolve_jobs
+from codereason.classify import MODES, classify, resolve_jobs
 from codereason.errors import ConfigError, SchemaError
 
 
@@ -30,7 +30,7 @@ def tag_rows(rows: Iterable[dict], mode: str = "ast", n_jobs: int = 1, batch_siz
     """
     if mode not in MODES:
         raise ConfigError.bad_choice("--mode", mode, MODES)
-    with _labeller(mode, _resolve_jobs(n_jobs)) as label_many:
+    with _labeller(mode, resolve_jobs(n_jobs)) as label_many:
         rows = iter(rows)
         while batch := list(islice(rows, batch_size)):
             for row, label in zip(batch, label_many([r["response"] for r in batch])):
