@@ -227,29 +227,48 @@ def _count_lines(text: str, segment: Segment) -> int:
     return sum(1 for line in text[segment.start:segment.end].splitlines() if line.strip())
 
 
-def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1, chunksize: int = 256) -> list[CodeLabel]:
+def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1, chunksize: int | None = None) -> list[CodeLabel]:
     """Label many responses, optionally in ``n_jobs`` worker processes.
 
     Args:
         texts: the responses.
         mode: as for :func:`classify`.
         n_jobs: worker processes (1 = in this process; -1 = one per core).
-        chunksize: responses sent to a worker at a time.
+        chunksize: responses handed to a worker at a time (default: a quarter
+            of each worker's share, at least 256).
     """
     if mode not in MODES:
         raise ConfigError.bad_choice("mode", mode, MODES)
     texts = list(texts)
     n_jobs = resolve_jobs(n_jobs)
+    chunksize = chunksize or max(256, len(texts) // (4 * n_jobs))
     if n_jobs == 1 or len(texts) < 2 * chunksize:
         return [classify(t, mode) for t in texts]
     import multiprocessing
     from functools import partial
 
-    # fork starts workers in milliseconds (spawn re-imports codereason in each);
-    # this function starts no threads of its own, so forking here is safe.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(n_jobs) as pool:
-        return pool.map(partial(classify, mode=mode), texts, chunksize=chunksize)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("spawn").Pool(n_jobs) as pool:
+            return pool.map(partial(classify, mode=mode), texts, chunksize=chunksize)
+    # Forked workers inherit the texts: only index ranges travel to them, and
+    # the workers start in milliseconds. This function starts no threads.
+    global _FORKED_TEXTS
+    _FORKED_TEXTS = texts
+    try:
+        ranges = [(start, min(start + chunksize, len(texts)), mode) for start in range(0, len(texts), chunksize)]
+        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+            return [label for chunk in pool.imap(_classify_range, ranges) for label in chunk]
+    finally:
+        _FORKED_TEXTS = []
+
+
+_FORKED_TEXTS: list[str] = []
+
+
+def _classify_range(task: tuple[int, int, str]) -> list[CodeLabel]:
+    """Worker side of :func:`classify_many`: label ``_FORKED_TEXTS[start:end]``."""
+    start, end, mode = task
+    return [classify(text, mode) for text in _FORKED_TEXTS[start:end]]
 
 
 def resolve_jobs(n_jobs: int) -> int:
