@@ -8,45 +8,33 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from codereason.classify import MODES, classify, resolve_jobs
+from codereason.classify import MODES, classify_many, resolve_jobs
 from codereason.errors import ConfigError, SchemaError
 
 
-def tag_rows(rows: Iterable[dict], mode: str = "ast", n_jobs: int = 1, batch_size: int = 2048) -> Iterator[dict]:
+def tag_rows(rows: Iterable[dict], mode: str = "ast", n_jobs: int = 1, batch_size: int | None = None) -> Iterator[dict]:
     """Yield each row with the :class:`~codereason.records.CodeLabel` fields added.
 
     Args:
         rows: dicts holding a ``response`` field (as :func:`codereason.io.read_rows` yields).
-        mode: ``ast`` or ``paper``.
-        n_jobs: worker processes (1 = this process, -1 = one per core).
-        batch_size: rows labelled at a time.
+        mode: ``ast``, ``paper`` or ``learned``.
+        n_jobs: worker processes (1 = this process, -1 = one per core); each batch
+            goes through :func:`~codereason.classify.classify_many`.
+        batch_size: rows labelled at a time (default 2,048, or 8,192 per worker).
     """
     if mode not in MODES:
         raise ConfigError.bad_choice("--mode", mode, MODES)
-    with _labeller(mode, resolve_jobs(n_jobs)) as label_many:
-        rows = iter(rows)
-        while batch := list(islice(rows, batch_size)):
-            for row, label in zip(batch, label_many([r["response"] for r in batch])):
-                yield {**row, **label.to_dict()}
-
-
-@contextmanager
-def _labeller(mode: str, n_jobs: int):
-    """A function texts -> labels, backed by a process pool when ``n_jobs > 1``."""
-    if n_jobs == 1:
-        yield lambda texts: [classify(t, mode) for t in texts]
-        return
-    import multiprocessing
-
-    with multiprocessing.get_context("spawn").Pool(n_jobs) as pool:
-        yield lambda texts: pool.map(partial(classify, mode=mode), texts, chunksize=max(1, len(texts) // (4 * n_jobs)))
+    n_jobs = resolve_jobs(n_jobs)
+    batch_size = batch_size or (2048 if n_jobs == 1 else 8192 * n_jobs)
+    rows = iter(rows)
+    while batch := list(islice(rows, batch_size)):
+        for row, label in zip(batch, classify_many([r["response"] for r in batch], mode, n_jobs)):
+            yield {**row, **label.to_dict()}
 
 
 @dataclass
