@@ -194,7 +194,7 @@ def _iter_records(path: Path):
             raise InputFormatError(f"{path}: expected a JSON list of problems (or {{'data': [...]}})")
         yield from enumerate(items, start=1)
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 is not a JSONL break
         if line.strip():
             try:
                 yield number, json.loads(line)

@@ -45,7 +45,9 @@ def tiny_job(model_dir, out_dir, **changes) -> GenerateJob:
 
 
 def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    # JSONL lines end at "\n" only: str.splitlines() would also split inside a record at
+    # U+2028 or U+0085, which json.dumps(ensure_ascii=False) leaves raw (random models emit them).
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
 # ------------------------------------------------------------ without an engine

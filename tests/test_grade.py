@@ -110,5 +110,5 @@ def test_cli_grade_writes_rows_and_summary(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["grade", str(source), "-o", str(out), "--require-boxed"])
     assert result.exit_code == 0, result.output
     assert "graded 2 responses: accuracy 0.500; no_answer 1, ok 1" in result.output
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    rows = [json.loads(line) for line in out.read_text().split("\n") if line]
     assert [(r["correct"], r["grade_status"], r["has_boxed"]) for r in rows] == [(True, "ok", True), (None, "no_answer", False)]

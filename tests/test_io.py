@@ -159,3 +159,11 @@ def test_spurious_json_fields(spurious_results) -> None:
     first = rows[3]
     assert (first["problem_id"], first["gold"], first["benchmark"], first["step"]) == ("3", "9", "MATH-500", 50)
     assert first["prompt"].startswith("<|im_start|>system")
+
+
+def test_unicode_line_separators_inside_records_survive(tmp_path) -> None:
+    """U+2028, U+0085 and \\x1c are kept raw by json.dumps(ensure_ascii=False); they end no JSONL line."""
+    text = "a\u2028b\x85c\x1cd\u2029e"
+    with RowWriter(tmp_path / "u.jsonl") as writer:
+        writer.write(Rollout(problem_id="1", sample_idx=0, prompt="", response=text).to_dict())
+    assert [r["response"] for r in read_rows(tmp_path / "u.jsonl")] == [text]
