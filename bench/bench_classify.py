@@ -66,7 +66,7 @@ def main() -> None:
     many = texts * 4
     one_many_s = best_of(1, lambda: classify_many(many, n_jobs=1))
     two_many_s = best_of(1, lambda: classify_many(many, n_jobs=2))
-    print(f"| measure | value |\n|---|---|")
+    print("| measure | value |\n|---|---|")
     print(f"| responses | {n} ({sum(map(len, texts)) / 1e6:.1f} MB of text) |")
     print(f"| `ast` mode, 1 core | {n / ast_s:,.0f} responses/s |")
     print(f"| paper rule, 1 core | {n / paper_s:,.0f} responses/s |")

@@ -7,7 +7,6 @@ real data is missing is skipped with the reason.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import nbformat
 import pytest

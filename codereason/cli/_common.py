@@ -8,11 +8,26 @@ from typing import Any, Iterable, Sequence
 import typer
 
 
-def progress(iterable: Iterable, **options) -> Iterable:
-    """A tqdm progress bar on stderr (silent when stderr is not a terminal and CI is set)."""
+def progress(iterable: Iterable | None = None, **options):
+    """A tqdm progress bar on stderr; without ``iterable``, a bar to ``update()`` by hand."""
     from tqdm import tqdm
 
     return tqdm(iterable, file=sys.stderr, dynamic_ncols=True, mininterval=0.5, **options)
+
+
+class NullWriter:
+    """Stands in for :class:`codereason.io.RowWriter` when no output file is asked for."""
+
+    count = 0
+
+    def __enter__(self) -> "NullWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+    def write(self, row) -> None:
+        self.count += 1
 
 
 def print_table(rows: Sequence[dict[str, Any]], title: str = "") -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from codereason.cli._app import app
+from codereason.cli._common import NullWriter, progress
 from codereason.errors import ConfigError
 
 _JOBS = typer.Option(1, "-j", "--jobs", help="Grading worker processes (-1: one per core).")
@@ -16,12 +16,6 @@ _TIMEOUT = typer.Option(10.0, "--timeout", help="Seconds allowed to grade one re
 _BOXED = typer.Option(False, "--require-boxed", help="Responses without \\boxed{} count as no_answer (wrong).")
 _STORED = typer.Option(False, "--use-stored-score", help="Use the record's stored score; report agreement with math-verify.")
 _NO_CACHE = typer.Option(False, "--no-cache", help="Do not read or write the grade cache ($CODEREASON_CACHE).")
-
-
-def _progress(desc: str):
-    from tqdm import tqdm
-
-    return tqdm(desc=desc, unit=" responses", file=sys.stderr, dynamic_ncols=True)
 
 
 @app.command()
@@ -41,7 +35,7 @@ def grade(
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,
                         n_jobs=jobs, timeout_s=timeout, cache=cache)
-    with _progress("grading") as bar, (RowWriter(output) if output else _NullWriter()) as writer:
+    with progress(desc="grading", unit=" responses") as bar, (RowWriter(output) if output else NullWriter()) as writer:
         for row in graded:
             writer.write(row)
             bar.update(1)
@@ -51,17 +45,6 @@ def grade(
         typer.echo(f"stored score used for {summary.n_stored}; math-verify agrees on {summary.agree / summary.n_stored:.3f}")
     if output:
         typer.echo(f"wrote {output}")
-
-
-class _NullWriter:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return None
-
-    def write(self, row) -> None:
-        return None
 
 
 @app.command()
@@ -89,7 +72,7 @@ def track(
     options = TrackOptions(mode=mode, benchmarks=benchmark or None, steps=_parse_steps(steps),
                            require_boxed=require_boxed, use_stored_score=use_stored_score,
                            n_jobs=jobs, timeout_s=timeout, cache=not no_cache, format=format, text_field=text_field)
-    with _progress("tag + grade") as bar:
+    with progress(desc="tag + grade", unit=" responses") as bar:
         responses = collect([str(p) for p in inputs], options, progress=bar.update)
     table = step_table(responses, mode=mode, window=window, n_boot=bootstrap, seed=seed)
     typer.echo(display_table(table))

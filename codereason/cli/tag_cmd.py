@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from codereason.cli._app import app
-from codereason.cli._common import print_table, progress
+from codereason.cli._common import NullWriter, print_table, progress
 
 
 @app.command()
@@ -34,7 +34,7 @@ def tag(
     bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
     rows = (row for f in files for row in read_rows(f, format=format, text_field=text_field, id_field=id_field, on_bad=bad_log))
     summary = TagSummary()
-    with (RowWriter(output) if output else _NullWriter()) as writer:
+    with (RowWriter(output) if output else NullWriter()) as writer:
         for row in progress(tag_rows(rows, mode, jobs), desc="tag", unit="resp"):
             summary.add(row)
             writer.write(row)
@@ -44,19 +44,6 @@ def tag(
         typer.echo(f"skipped {bad_log.count} bad records" + (f" (written to {bad_log.path})" if bad_log.count else ""))
     if output:
         typer.echo(f"wrote {writer.count} records to {output}")
-
-
-class _NullWriter:
-    count = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return None
-
-    def write(self, row) -> None:
-        self.count += 1
 
 
 @app.command("eval-classifier")
