@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from codereason.classify import classify, classify_many
+from codereason.classify import classify, classify_batches, classify_many
 from codereason.errors import CodeReasonError, ConfigError, InputFormatError, SchemaError
 from codereason.io import RowWriter, read_rollouts, read_rows
 from codereason.records import CodeLabel, Grade, Rollout
@@ -40,6 +40,7 @@ __all__ = sorted([
     "RowWriter",
     "SchemaError",
     "classify",
+    "classify_batches",
     "classify_many",
     "code_frequency_metric",
     "code_reward",

@@ -23,18 +23,25 @@ True
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
 import re
-
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from functools import partial
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from codereason import patterns
-from codereason.errors import ConfigError
+from codereason.errors import ConfigError, WorkerError
 from codereason.records import CodeLabel
 from codereason.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment, candidate_segments
 
 MODES = ("ast", "paper", "learned")
 RULES_VERSION = "rules-v1"
+T = TypeVar("T")  # an item of a batch (classify_batches)
 
 # Characters of a segment tree-sitter reads first (whole lines up to this many);
 # a segment that this prefix does not settle is read again up to MAX_SEGMENT_CHARS.
@@ -227,54 +234,165 @@ def _count_lines(text: str, segment: Segment) -> int:
     return sum(1 for line in text[segment.start:segment.end].splitlines() if line.strip())
 
 
-def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1, chunksize: int | None = None) -> list[CodeLabel]:
-    """Label many responses, optionally in ``n_jobs`` worker processes.
+def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1) -> list[CodeLabel]:
+    """Label many responses, optionally in ``n_jobs`` processes.
+
+    With ``n_jobs > 1`` on a platform that forks (Linux, macOS), this process
+    forks ``n_jobs - 1`` children and labels alongside them, so ``n_jobs``
+    processes work and none waits idle. Each process takes the next chunk of
+    responses from a shared counter until none is left (long and short
+    responses even out); the children inherit the texts, and only their
+    labels travel back, through a pipe, once at the end. Elsewhere a spawned
+    pool labels the texts. Inputs under :data:`MIN_TEXTS_PER_JOB` responses
+    per process run in this process.
 
     Args:
         texts: the responses.
         mode: as for :func:`classify`.
-        n_jobs: worker processes (1 = in this process; -1 = one per core).
-        chunksize: responses handed to a worker at a time (default: a quarter
-            of each worker's share, at least 256).
+        n_jobs: processes (1 = this one only; -1 = one per core).
+
+    Raises:
+        WorkerError: a child died before returning its labels (e.g. killed
+            for memory); nothing is returned half-labelled.
     """
     if mode not in MODES:
         raise ConfigError.bad_choice("mode", mode, MODES)
     texts = list(texts)
-    n_jobs = resolve_jobs(n_jobs)
-    chunksize = chunksize or max(256, len(texts) // (4 * n_jobs))
-    if n_jobs == 1 or len(texts) < 2 * chunksize:
-        return [classify(t, mode) for t in texts]
-    import multiprocessing
-    from functools import partial
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        with multiprocessing.get_context("spawn").Pool(n_jobs) as pool:
-            return pool.map(partial(classify, mode=mode), texts, chunksize=chunksize)
-    # Forked workers inherit the texts: only index ranges travel to them, and
-    # the workers start in milliseconds. This function starts no threads.
-    global _FORKED_TEXTS
-    _FORKED_TEXTS = texts
-    try:
-        ranges = [(start, min(start + chunksize, len(texts)), mode) for start in range(0, len(texts), chunksize)]
-        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
-            return [label for chunk in pool.imap(_classify_range, ranges) for label in chunk]
-    finally:
-        _FORKED_TEXTS = []
+    n_jobs = min(resolve_jobs(n_jobs), max(1, len(texts) // MIN_TEXTS_PER_JOB))
+    if n_jobs == 1 or multiprocessing.current_process().daemon:  # daemons may not have children
+        return [classify(text, mode) for text in texts]
+    if "fork" in multiprocessing.get_all_start_methods():
+        return _classify_forked(texts, mode, n_jobs)
+    with multiprocessing.get_context("spawn").Pool(n_jobs) as pool:
+        return pool.map(partial(classify, mode=mode), texts, chunksize=max(1, len(texts) // (4 * n_jobs)))
 
 
+# Below this many responses per process, forking costs more than it saves.
+MIN_TEXTS_PER_JOB = 64
+
+# The texts of the running classify_many call, inherited by its forked children.
 _FORKED_TEXTS: list[str] = []
 
+# Labels of consecutive texts from one process: (index of the first text, labels).
+_Chunk = tuple[int, list[CodeLabel]]
 
-def _classify_range(task: tuple[int, int, str]) -> list[CodeLabel]:
-    """Worker side of :func:`classify_many`: label ``_FORKED_TEXTS[start:end]``."""
-    start, end, mode = task
-    return [classify(text, mode) for text in _FORKED_TEXTS[start:end]]
+
+def _classify_forked(texts: list[str], mode: str, n_jobs: int) -> list[CodeLabel]:
+    """Label ``texts`` in this process and ``n_jobs - 1`` forked children, chunk by chunk."""
+    global _FORKED_TEXTS
+    _FORKED_TEXTS = texts
+    classify("```python\nx = 1\n```", mode)  # build the parser (and load a learned model) once, for all
+    context = multiprocessing.get_context("fork")
+    next_start = context.Value("q", 0)  # index of the first text no process has taken yet
+    chunk_size = max(16, min(512, len(texts) // (32 * n_jobs)))
+    children = []
+    try:
+        for _ in range(1, n_jobs):
+            receiver, sender = context.Pipe(duplex=False)
+            child = context.Process(target=_classify_in_child, args=(sender, next_start, chunk_size, mode), daemon=True)
+            child.start()
+            sender.close()
+            children.append((child, receiver))
+        chunks = _classify_chunks(next_start, chunk_size, mode)
+        for child, receiver in children:
+            chunks += _receive_chunks(child, receiver)
+    finally:
+        _FORKED_TEXTS = []
+        for child, receiver in children:
+            receiver.close()
+            if child.is_alive():
+                child.terminate()
+            child.join()
+    labels: list = [None] * len(texts)
+    for start, chunk_labels in chunks:
+        labels[start:start + len(chunk_labels)] = chunk_labels
+    return labels
+
+
+def _classify_chunks(next_start, chunk_size: int, mode: str) -> list[_Chunk]:
+    """Take chunks of ``_FORKED_TEXTS`` off the shared counter and label them, until none is left."""
+    chunks = []
+    while True:
+        with next_start.get_lock():
+            start = next_start.value
+            next_start.value = start + chunk_size
+        if start >= len(_FORKED_TEXTS):
+            return chunks
+        chunks.append((start, [classify(text, mode) for text in _FORKED_TEXTS[start:start + chunk_size]]))
+
+
+def _classify_in_child(sender, next_start, chunk_size: int, mode: str) -> None:
+    """A forked child's work: label chunks, then send them all back at once."""
+    gc.freeze()  # the collector leaves the inherited objects alone (no copy-on-write of their pages)
+    with sender:
+        sender.send(_classify_chunks(next_start, chunk_size, mode))
+
+
+def _receive_chunks(child, receiver) -> list[_Chunk]:
+    """The chunks a child sends, or :class:`WorkerError` when it died first."""
+    try:
+        return receiver.recv()
+    except EOFError:
+        child.join()
+        raise WorkerError(
+            f"a classifier worker process (pid {child.pid}) exited with code {child.exitcode} before returning "
+            "its labels (killed for memory?); retry with fewer jobs (-j 1 labels in this process)"
+        ) from None
+
+
+def classify_batches(
+    batches: Iterable[Sequence[T]], mode: str = "ast", n_jobs: int = 1, text: Callable[[T], str] = str,
+) -> Iterator[tuple[Sequence[T], list[CodeLabel]]]:
+    """Label a stream of batches, yielding ``(batch, labels)`` in input order.
+
+    For pipelines that read, label and write at once (``codereason tag``):
+    with ``n_jobs > 1`` a pool of ``n_jobs`` worker processes labels batches
+    while this process reads the next ones and handles finished ones. At
+    most ``2 * n_jobs + 1`` batches are in flight, so memory stays bounded
+    however long the stream.
+
+    Args:
+        batches: lists of items, e.g. rollout rows.
+        mode: as for :func:`classify`.
+        n_jobs: worker processes (1 = label in this process; -1 = one per core).
+        text: how to get the response out of an item (default: the item is the text).
+    """
+    if mode not in MODES:
+        raise ConfigError.bad_choice("mode", mode, MODES)
+    n_jobs = resolve_jobs(n_jobs)
+    if n_jobs == 1 or multiprocessing.current_process().daemon:
+        for batch in batches:
+            yield batch, [classify(text(item), mode) for item in batch]
+        return
+    classify("```python\nx = 1\n```", mode)  # build the parser (and load a learned model) before the workers fork
+    start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    in_flight: deque = deque()
+    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context(start_method)) as pool:
+        for batch in batches:
+            in_flight.append((batch, pool.submit(_classify_list, [text(item) for item in batch], mode)))
+            if len(in_flight) > 2 * n_jobs:
+                yield _finished(*in_flight.popleft())
+        while in_flight:
+            yield _finished(*in_flight.popleft())
+
+
+def _finished(batch: Sequence[T], labels: Future) -> tuple[Sequence[T], list[CodeLabel]]:
+    """A batch and its labels once its worker is done, or :class:`WorkerError` if a worker died."""
+    try:
+        return batch, labels.result()
+    except BrokenProcessPool:
+        raise WorkerError(
+            "a classifier worker process died (killed for memory?); retry with fewer jobs (-j 1 labels in this process)"
+        ) from None
+
+
+def _classify_list(texts: list[str], mode: str) -> list[CodeLabel]:
+    """Worker side of :func:`classify_batches`."""
+    return [classify(text, mode) for text in texts]
 
 
 def resolve_jobs(n_jobs: int) -> int:
     """A worker count: ``-1`` means one per core; anything below 1 is refused."""
-    import os
-
     if n_jobs == -1:
         return os.cpu_count() or 1
     if n_jobs < 1:
@@ -283,5 +401,6 @@ def resolve_jobs(n_jobs: int) -> int:
 
 
 __all__: Sequence[str] = (
-    "MODES", "RULES_VERSION", "classify", "classify_many", "python_evidence", "resolve_jobs", "verify_segment",
+    "MODES", "RULES_VERSION", "classify", "classify_batches", "classify_many", "python_evidence", "resolve_jobs",
+    "verify_segment",
 )

@@ -6,7 +6,8 @@ The tree::
     ├── SchemaError            an input record lacks a field or has the wrong type
     ├── InputFormatError       a file whose format is unknown or cannot be read
     ├── ConfigError            a parameter with a value outside its allowed set
-    └── GenerationError        the generator could not run (missing model, engine failure)
+    ├── GenerationError        the generator could not run (missing model, engine failure)
+    └── WorkerError            a worker process died (killed for memory, signalled)
 
 Anything else escaping codereason is a bug and keeps its traceback.
 """
@@ -49,3 +50,7 @@ class ConfigError(CodeReasonError):
 
 class GenerationError(CodeReasonError):
     """The generator could not run."""
+
+
+class WorkerError(CodeReasonError):
+    """A worker process died before returning its results."""

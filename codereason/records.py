@@ -93,7 +93,7 @@ class CodeLabel:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; spans become lists of two ints."""
-        row = dataclasses.asdict(self)
+        row = dict(self.__dict__)  # the fields, in declaration order (asdict deep-copies: 10x slower)
         row["code_spans"] = [list(span) for span in self.code_spans]
         return row
 

@@ -1,7 +1,7 @@
 """Tag streams of rollout rows and summarise the result (what ``codereason tag`` runs).
 
 Rows flow through in batches, so memory stays flat however large the input;
-with ``n_jobs > 1`` each batch is labelled by a pool of worker processes.
+with ``n_jobs > 1`` worker processes label batches while this process reads and writes.
 """
 
 from __future__ import annotations
@@ -10,30 +10,31 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from codereason.classify import MODES, classify_many, resolve_jobs
+from codereason.classify import MODES, classify_batches
 from codereason.errors import ConfigError, SchemaError
 
 
-def tag_rows(rows: Iterable[dict], mode: str = "ast", n_jobs: int = 1, batch_size: int | None = None) -> Iterator[dict]:
-    """Yield each row with the :class:`~codereason.records.CodeLabel` fields added.
+def tag_rows(rows: Iterable[dict], mode: str = "ast", n_jobs: int = 1, batch_size: int = 512) -> Iterator[dict]:
+    """Yield each row with the :class:`~codereason.records.CodeLabel` fields added, in input order.
 
     Args:
         rows: dicts holding a ``response`` field (as :func:`codereason.io.read_rows` yields).
         mode: ``ast``, ``paper`` or ``learned``.
-        n_jobs: worker processes (1 = this process, -1 = one per core); each batch
-            goes through :func:`~codereason.classify.classify_many`.
-        batch_size: rows labelled at a time (default 2,048, or 8,192 per worker).
+        n_jobs: worker processes (1 = this process, -1 = one per core); they label
+            batches while this process reads and hands on rows
+            (:func:`~codereason.classify.classify_batches`).
+        batch_size: rows sent to a worker at a time.
     """
     if mode not in MODES:
         raise ConfigError.bad_choice("--mode", mode, MODES)
-    n_jobs = resolve_jobs(n_jobs)
-    batch_size = batch_size or (2048 if n_jobs == 1 else 8192 * n_jobs)
     rows = iter(rows)
-    while batch := list(islice(rows, batch_size)):
-        for row, label in zip(batch, classify_many([r["response"] for r in batch], mode, n_jobs)):
+    batches = iter(lambda: list(islice(rows, batch_size)), [])
+    for batch, labels in classify_batches(batches, mode, n_jobs, text=itemgetter("response")):
+        for row, label in zip(batch, labels):
             yield {**row, **label.to_dict()}
 
 

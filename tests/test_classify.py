@@ -6,12 +6,16 @@ expected style/language when code, and a note saying what the case is about.
 
 from __future__ import annotations
 
+import importlib
+import os
 from dataclasses import dataclass
 
 import pytest
 
-from codereason import classify, classify_many
-from codereason.errors import ConfigError
+from codereason import classify, classify_batches, classify_many
+from codereason.errors import ConfigError, WorkerError
+
+classify_module = importlib.import_module("codereason.classify")  # the package's `classify` is the function
 
 FENCE = "```"
 
@@ -110,9 +114,62 @@ def test_unknown_mode_names_the_allowed_values() -> None:
         classify("x", mode="fancy")
 
 
-def test_classify_many_in_processes_matches_one_process() -> None:
-    texts = [c.text for c in CASES] * 30
-    assert classify_many(texts, n_jobs=2, chunksize=64) == [classify(t) for t in texts]
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_classify_many_in_processes_matches_one_process(n_jobs: int) -> None:
+    texts = [c.text for c in CASES] * 30 + ["print(1)"]  # not a multiple of n_jobs: shares differ in size
+    assert classify_many(texts, n_jobs=n_jobs) == [classify(t) for t in texts]
+    assert classify_many(texts, mode="paper", n_jobs=n_jobs) == [classify(t, "paper") for t in texts]
+
+
+def test_a_worker_that_dies_is_an_error_not_missing_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def die_in_child(text: str, mode: str = "ast"):
+        if os.getpid() != parent:
+            os._exit(9)  # what the kernel's OOM killer leaves behind, minus the signal
+        return real_classify(text, mode)
+
+    real_classify = classify_module.classify
+    monkeypatch.setattr(classify_module, "classify", die_in_child)
+    with pytest.raises(WorkerError, match="exited with code 9.*-j 1"):
+        classify_many(["x = 1"] * 1000, n_jobs=2)
+
+
+def test_classify_batches_streams_in_order_with_few_batches_in_flight() -> None:
+    texts = [c.text for c in CASES]
+    consumed = []
+
+    def batches():
+        for i in range(40):
+            consumed.append(i)
+            yield [(i, t) for t in texts]
+
+    stream = classify_batches(batches(), n_jobs=2, text=lambda item: item[1])
+    first_batch, first_labels = next(stream)
+    assert len(consumed) <= 2 * 2 + 1  # the rest of the input is still unread
+    results = [(first_batch, first_labels), *stream]
+    assert [batch[0][0] for batch, _ in results] == list(range(40))
+    expected = [classify(t) for t in texts]
+    assert all(labels == expected for _, labels in results)
+
+
+def test_a_batch_worker_that_dies_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def die_in_worker(text: str, mode: str = "ast"):
+        if os.getpid() != parent:
+            os._exit(9)
+        return real_classify(text, mode)
+
+    real_classify = classify_module.classify
+    monkeypatch.setattr(classify_module, "classify", die_in_worker)
+    with pytest.raises(WorkerError, match="died.*-j 1"):
+        list(classify_batches([["x = 1"] * 10] * 4, n_jobs=2))
+
+
+def test_small_inputs_stay_in_this_process() -> None:
+    assert classify_many(["x = 1"], n_jobs=-1) == [classify("x = 1")]
+    assert classify_many([], n_jobs=2) == []
 
 
 def test_non_string_input_is_tolerated() -> None:

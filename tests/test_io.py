@@ -162,8 +162,13 @@ def test_spurious_json_fields(spurious_results) -> None:
 
 
 def test_unicode_line_separators_inside_records_survive(tmp_path) -> None:
-    """U+2028, U+0085 and \\x1c are kept raw by json.dumps(ensure_ascii=False); they end no JSONL line."""
+    """Other writers (json.dumps(ensure_ascii=False), e.g. our generator) leave U+2028, U+0085 and
+    \\x1c raw inside a record; they end no JSONL line. RowWriter writes ASCII, escaping them."""
     text = "a\u2028b\x85c\x1cd\u2029e"
+    row = Rollout(problem_id="1", sample_idx=0, prompt="", response=text).to_dict()
+    (tmp_path / "raw.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [r["response"] for r in read_rows(tmp_path / "raw.jsonl")] == [text]
     with RowWriter(tmp_path / "u.jsonl") as writer:
-        writer.write(Rollout(problem_id="1", sample_idx=0, prompt="", response=text).to_dict())
+        writer.write(row)
+    assert (tmp_path / "u.jsonl").read_bytes().isascii()
     assert [r["response"] for r in read_rows(tmp_path / "u.jsonl")] == [text]

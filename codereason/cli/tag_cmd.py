@@ -19,7 +19,7 @@ def tag(
     text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the response (any JSONL/CSV/Parquet)."),
     id_field: Optional[str] = typer.Option(None, "--id-field", help="Field holding the problem id (with --text-field)."),
     mode: str = typer.Option("ast", "--mode", help="ast: tree-sitter verified segments; paper: \"python\" in response.lower()."),
-    jobs: int = typer.Option(1, "-j", "--jobs", help="Worker processes (-1: one per core)."),
+    jobs: int = typer.Option(1, "-j", "--jobs", help="Processes labelling in parallel (-1: one per core); reading and writing stay in the main process."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Write bad records to OUT.bad.jsonl and go on, instead of stopping."),
 ) -> None:
     """Label every response as code reasoning or natural language, with evidence spans.
