@@ -27,6 +27,7 @@ import gc
 import multiprocessing
 import os
 import re
+import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -324,6 +325,7 @@ def _classify_chunks(next_start, chunk_size: int, mode: str) -> list[_Chunk]:
 def _classify_in_child(sender, next_start, chunk_size: int, mode: str) -> None:
     """A forked child's work: label chunks, then send them all back at once."""
     gc.freeze()  # the collector leaves the inherited objects alone (no copy-on-write of their pages)
+    _leave_interrupts_to_parent()
     with sender:
         sender.send(_classify_chunks(next_start, chunk_size, mode))
 
@@ -367,13 +369,17 @@ def classify_batches(
     classify("```python\nx = 1\n```", mode)  # build the parser (and load a learned model) before the workers fork
     start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     in_flight: deque = deque()
-    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context(start_method)) as pool:
+    context = multiprocessing.get_context(start_method)
+    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_leave_interrupts_to_parent)
+    try:
         for batch in batches:
             in_flight.append((batch, pool.submit(_classify_list, [text(item) for item in batch], mode)))
             if len(in_flight) > 2 * n_jobs:
                 yield _finished(*in_flight.popleft())
         while in_flight:
             yield _finished(*in_flight.popleft())
+    finally:  # also on Ctrl-C or when the caller stops early: drop the batches not started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _finished(batch: Sequence[T], labels: Future) -> tuple[Sequence[T], list[CodeLabel]]:
@@ -389,6 +395,11 @@ def _finished(batch: Sequence[T], labels: Future) -> tuple[Sequence[T], list[Cod
 def _classify_list(texts: list[str], mode: str) -> list[CodeLabel]:
     """Worker side of :func:`classify_batches`."""
     return [classify(text, mode) for text in texts]
+
+
+def _leave_interrupts_to_parent() -> None:
+    """In a worker: ignore Ctrl-C, which the parent handles (it stops the workers; no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def resolve_jobs(n_jobs: int) -> int:

@@ -462,13 +462,13 @@ class RowWriter:
         return self
 
     def write(self, row: dict[str, Any]) -> None:
-        """Write one row."""
-        self.count += 1
+        """Write one row (``count`` goes up once it is written, so an interrupt leaves it exact)."""
         if self._handle is not None:
             self._handle.write(json.dumps(row) + "\n")  # ASCII: non-ASCII as \\u escapes (1.5x faster to encode)
-            return
-        self._rows.append(row)
-        if len(self._rows) >= self.batch_size:
+        else:
+            self._rows.append(row)
+        self.count += 1
+        if self._handle is None and len(self._rows) >= self.batch_size:
             self._flush_parquet()
 
     def _flush_parquet(self) -> None:

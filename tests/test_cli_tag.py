@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -83,3 +86,22 @@ def test_eval_classifier_on_the_labelled_set(realdata) -> None:
     result = runner.invoke(app, ["eval-classifier", *map(str, LABEL_FILES), "--realdata", str(realdata)])
     assert result.exit_code == 0, result.output
     assert "precision" in result.output and "ast" in result.output and "paper" in result.output
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_complete_records(tmp_path) -> None:
+    source = tmp_path / "big.jsonl"
+    source.write_text("".join(json.dumps({"text": f"x = {i}\nprint(x)" if i % 2 else "prose"}) + "\n" for i in range(400_000)))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "codereason", "tag", str(source), "--text-field", "text", "-j", "2",
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr  # neither from the main process nor from the workers
+    written = int(re.search(r"interrupted after (\d+) records", stderr).group(1))
+    rows = [json.loads(line) for line in out.read_text().split("\n") if line]
+    assert 0 < len(rows) == written < 400_000
+    assert [r["code_reasoning"] for r in rows] == [i % 2 == 1 for i in range(written)]
