@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import re
-import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +37,7 @@ from codereason import patterns
 from codereason.errors import ConfigError, WorkerError
 from codereason.records import CodeLabel
 from codereason.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment, candidate_segments
+from codereason.workers import leave_interrupts_to_parent, resolve_jobs
 
 MODES = ("ast", "paper", "learned")
 RULES_VERSION = "rules-v1"
@@ -325,7 +324,7 @@ def _classify_chunks(next_start, chunk_size: int, mode: str) -> list[_Chunk]:
 def _classify_in_child(sender, next_start, chunk_size: int, mode: str) -> None:
     """A forked child's work: label chunks, then send them all back at once."""
     gc.freeze()  # the collector leaves the inherited objects alone (no copy-on-write of their pages)
-    _leave_interrupts_to_parent()
+    leave_interrupts_to_parent()
     with sender:
         sender.send(_classify_chunks(next_start, chunk_size, mode))
 
@@ -370,7 +369,7 @@ def classify_batches(
     start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     in_flight: deque = deque()
     context = multiprocessing.get_context(start_method)
-    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_leave_interrupts_to_parent)
+    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=leave_interrupts_to_parent)
     try:
         for batch in batches:
             in_flight.append((batch, pool.submit(_classify_list, [text(item) for item in batch], mode)))
@@ -397,21 +396,6 @@ def _classify_list(texts: list[str], mode: str) -> list[CodeLabel]:
     return [classify(text, mode) for text in texts]
 
 
-def _leave_interrupts_to_parent() -> None:
-    """In a worker: ignore Ctrl-C, which the parent handles (it stops the workers; no traceback from each)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def resolve_jobs(n_jobs: int) -> int:
-    """A worker count: ``-1`` means one per core; anything below 1 is refused."""
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if n_jobs < 1:
-        raise ConfigError(f"n_jobs must be a positive number of processes or -1 (all cores); got {n_jobs}")
-    return n_jobs
-
-
 __all__: Sequence[str] = (
-    "MODES", "RULES_VERSION", "classify", "classify_batches", "classify_many", "python_evidence", "resolve_jobs",
-    "verify_segment",
+    "MODES", "RULES_VERSION", "classify", "classify_batches", "classify_many", "python_evidence", "verify_segment",
 )

@@ -43,6 +43,7 @@ from typing import Iterable, Iterator, Sequence
 
 from codereason.errors import ConfigError
 from codereason.records import Grade
+from codereason.workers import leave_interrupts_to_parent, resolve_jobs
 
 GRADER_VERSION = "mv1"  # bump when the grading rule changes: invalidates the cache
 DEFAULT_TIMEOUT_S = 10.0
@@ -166,6 +167,7 @@ def _grade_task(task: Task) -> Grade:
 
 def _serve(conn) -> None:
     """Worker loop: receive (index, task), send (index, grade fields); stop on None."""
+    leave_interrupts_to_parent()
     _math_verify()
     while True:
         message = conn.recv()
@@ -219,9 +221,7 @@ class GraderPool:
     def __init__(self, n_jobs: int = 1, timeout_s: float = DEFAULT_TIMEOUT_S):
         if timeout_s is None or timeout_s <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds; got {timeout_s}")
-        self.n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-        if self.n_jobs < 1:
-            raise ConfigError(f"n_jobs must be a positive number of processes or -1; got {n_jobs}")
+        self.n_jobs = resolve_jobs(n_jobs)
         self.timeout_s = timeout_s
         self.n_timeouts = 0
         self._workers: list[_Worker] = []
@@ -388,7 +388,7 @@ def grade_many(
 def _run_pool(tasks: list[Task], n_jobs: int, timeout_s: float, pool: GraderPool | None) -> list[Grade]:
     if pool is not None:
         return pool.map(tasks)
-    with GraderPool(min(n_jobs if n_jobs > 0 else (os.cpu_count() or 1), len(tasks)), timeout_s) as own:
+    with GraderPool(min(resolve_jobs(n_jobs), len(tasks)), timeout_s) as own:
         return own.map(tasks)
 
 

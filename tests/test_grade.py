@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -112,3 +116,23 @@ def test_cli_grade_writes_rows_and_summary(tmp_path, monkeypatch):
     assert "graded 2 responses: accuracy 0.500; no_answer 1, ok 1" in result.output
     rows = [json.loads(line) for line in out.read_text().split("\n") if line]
     assert [(r["correct"], r["grade_status"], r["has_boxed"]) for r in rows] == [(True, "ok", True), (None, "no_answer", False)]
+
+
+def test_ctrl_c_stops_grading_cleanly_and_keeps_complete_records(tmp_path) -> None:
+    source = tmp_path / "rollouts.jsonl"
+    source.write_text("".join(json.dumps({"problem_id": str(i), "sample_idx": 0, "gold": str(i),
+                                          "response": f"So \\boxed{{{i if i % 3 else i + 1}}}."}) + "\n" for i in range(20_000)))
+    out = tmp_path / "graded.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "codereason", "grade", str(source), "-j", "2", "--no-cache",
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr  # math-verify in the workers is not interrupted mid-sympy
+    written = int(re.search(r"interrupted after (\d+) records", stderr).group(1))
+    rows = [json.loads(line) for line in out.read_text().split("\n") if line]
+    assert 0 < len(rows) == written < 20_000
+    assert [r["correct"] for r in rows] == [int(r["problem_id"]) % 3 != 0 for r in rows]

@@ -1,11 +1,24 @@
-"""Small helpers the command modules share: progress bars and tables."""
+"""Small helpers the command modules share: progress bars, tables, Ctrl-C."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
 
 import typer
+
+
+@contextmanager
+def interrupt_reported(writer, output: Path | None) -> Iterator[None]:
+    """Turn Ctrl-C into one line saying how many complete records ``output`` holds, and exit code 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        where = f"; {output} holds the first {writer.count}, each complete" if output else ""
+        typer.echo(f"interrupted after {writer.count} records{where}", err=True)
+        raise typer.Exit(130) from None
 
 
 def progress(iterable: Iterable | None = None, **options):

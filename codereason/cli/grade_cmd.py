@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from codereason.cli._app import app
-from codereason.cli._common import NullWriter, progress
+from codereason.cli._common import NullWriter, interrupt_reported, progress
 from codereason.errors import ConfigError
 
 _JOBS = typer.Option(1, "-j", "--jobs", help="Grading worker processes (-1: one per core).")
@@ -36,9 +36,10 @@ def grade(
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,
                         n_jobs=jobs, timeout_s=timeout, cache=cache)
     with progress(desc="grading", unit=" responses") as bar, (RowWriter(output) if output else NullWriter()) as writer:
-        for row in graded:
-            writer.write(row)
-            bar.update(1)
+        with interrupt_reported(writer, output):
+            for row in graded:
+                writer.write(row)
+                bar.update(1)
     typer.echo(f"graded {summary.n} responses: accuracy {summary.correct / max(summary.n, 1):.3f}; "
                + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items())))
     if summary.n_stored:

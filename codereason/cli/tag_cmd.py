@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from codereason.cli._app import app
-from codereason.cli._common import NullWriter, print_table, progress
+from codereason.cli._common import NullWriter, interrupt_reported, print_table, progress
 
 
 @app.command()
@@ -35,14 +35,10 @@ def tag(
     rows = (row for f in files for row in read_rows(f, format=format, text_field=text_field, id_field=id_field, on_bad=bad_log))
     summary = TagSummary()
     with (RowWriter(output) if output else NullWriter()) as writer:
-        try:
+        with interrupt_reported(writer, output):
             for row in progress(tag_rows(rows, mode, jobs), desc="tag", unit="resp"):
                 summary.add(row)
                 writer.write(row)
-        except KeyboardInterrupt:
-            where = f"; {output} holds the first {writer.count}, each complete" if output else ""
-            typer.echo(f"interrupted after {writer.count} records{where}", err=True)
-            raise typer.Exit(130) from None
     print_table(summary.table(), title=f"code reasoning ({mode} mode) vs the paper rule")
     if bad_log is not None:
         bad_log.close()
