@@ -9,8 +9,10 @@
    noise hits both alike) and the median and range of the ratio are shown;
    next to it the machine's own ceiling: the throughput of two fresh
    processes each labelling all the responses side by side, against one alone;
-3. ``codereason tag -j 2`` against ``-j 1`` end to end (JSONL in and out) on
-   the 4 copies, alternating the same way;
+3. ``codereason tag -j 2`` against ``-j 1`` end to end, alternating the same
+   way: on the 20 JSON files of spurious-1p5b-gt-steps (8,220 responses; each
+   file is one worker's piece) and on the 4 copies as one JSONL file (cut into
+   pieces of whole lines), JSONL out;
 4. peak RSS of ``codereason tag`` streaming a 1x and an 8x copy of those
    responses (flat memory: the two peaks should be about equal).
 """
@@ -93,8 +95,8 @@ def ceiling(repeats: int) -> str:
 
 
 def tag_command(path: Path, out: Path, jobs: int) -> list[str]:
-    return [sys.executable, "-m", "codereason", "tag", str(path), "--text-field", "text", "--id-field", "id",
-            "-o", str(out), "-j", str(jobs)]
+    fields = ["--text-field", "text", "--id-field", "id"] if path.suffix == ".jsonl" else []
+    return [sys.executable, "-m", "codereason", "tag", str(path), *fields, "-o", str(out), "-j", str(jobs)]
 
 
 def main() -> None:
@@ -118,11 +120,13 @@ def main() -> None:
         ratio = speedup(lambda: classify_many(batch, n_jobs=1), lambda: classify_many(batch, n_jobs=2), args.repeats)
         print(f"| `classify_many` -j 2 vs -j 1, {label} responses (fork included) | {ratio} faster |")
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_copies(texts, 4, Path(tmp) / "x4.jsonl")
         out = Path(tmp) / "out.jsonl"
-        run = lambda jobs: subprocess.run(tag_command(path, out, jobs), check=True, capture_output=True)  # noqa: E731
-        ratio = speedup(lambda: run(1), lambda: run(2), max(3, args.repeats // 2))
-        print(f"| `codereason tag` -j 2 vs -j 1 end to end, {len(many):,} responses, JSONL in and out | {ratio} faster |")
+        sources = ((f"{n:,} responses, 20 JSON files", root / "spurious-1p5b-gt-steps" / "results"),
+                   (f"{len(many):,} responses, one JSONL file", write_copies(texts, 4, Path(tmp) / "x4.jsonl")))
+        for label, path in sources:
+            run = lambda jobs: subprocess.run(tag_command(path, out, jobs), check=True, capture_output=True)  # noqa: E731
+            ratio = speedup(lambda: run(1), lambda: run(2), max(3, args.repeats // 2))
+            print(f"| `codereason tag` -j 2 vs -j 1 end to end, {label}, JSONL out | {ratio} faster |")
         for copies in (1, 8):
             path = write_copies(texts, copies, Path(tmp) / f"x{copies}.jsonl")
             size = path.stat().st_size / 1e6

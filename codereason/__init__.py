@@ -14,7 +14,8 @@ from importlib import import_module
 
 from codereason.classify import classify, classify_batches, classify_many
 from codereason.errors import CodeReasonError, ConfigError, InputFormatError, SchemaError
-from codereason.io import RowWriter, read_rollouts, read_rows
+from codereason.io import read_rollouts, read_rows
+from codereason.writers import RowWriter
 from codereason.records import CodeLabel, Grade, Rollout
 
 __version__ = "0.1.0"

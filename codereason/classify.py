@@ -278,67 +278,102 @@ _Chunk = tuple[int, list[CodeLabel]]
 
 
 def _classify_forked(texts: list[str], mode: str, n_jobs: int) -> list[CodeLabel]:
-    """Label ``texts`` in this process and ``n_jobs - 1`` forked children, chunk by chunk."""
+    """Label ``texts`` in this process and ``n_jobs - 1`` forked children, chunk by chunk.
+
+    Children send each chunk's labels as soon as it is done, and this process
+    takes them in between its own chunks: unpickling them is then shared out
+    by the same counter as the labelling, instead of waiting at the end.
+    """
     global _FORKED_TEXTS
     _FORKED_TEXTS = texts
     classify("```python\nx = 1\n```", mode)  # build the parser (and load a learned model) once, for all
     context = multiprocessing.get_context("fork")
     next_start = context.Value("q", 0)  # index of the first text no process has taken yet
     chunk_size = max(16, min(512, len(texts) // (32 * n_jobs)))
-    children = []
+    children, chunks = [], []
     try:
         for _ in range(1, n_jobs):
             receiver, sender = context.Pipe(duplex=False)
             child = context.Process(target=_classify_in_child, args=(sender, next_start, chunk_size, mode), daemon=True)
             child.start()
             sender.close()
-            children.append((child, receiver))
-        chunks = _classify_chunks(next_start, chunk_size, mode)
-        for child, receiver in children:
-            chunks += _receive_chunks(child, receiver)
+            children.append(_Child(child, receiver))
+
+        def keep_and_take_in(chunk: _Chunk) -> None:
+            chunks.append(chunk)
+            for child in children:
+                chunks.extend(child.ready_chunks())
+
+        _classify_chunks(next_start, chunk_size, mode, keep_and_take_in)
+        for child in children:
+            chunks.extend(child.remaining_chunks())
     finally:
         _FORKED_TEXTS = []
-        for child, receiver in children:
-            receiver.close()
-            if child.is_alive():
-                child.terminate()
-            child.join()
+        for child in children:
+            child.stop()
     labels: list = [None] * len(texts)
     for start, chunk_labels in chunks:
         labels[start:start + len(chunk_labels)] = chunk_labels
     return labels
 
 
-def _classify_chunks(next_start, chunk_size: int, mode: str) -> list[_Chunk]:
-    """Take chunks of ``_FORKED_TEXTS`` off the shared counter and label them, until none is left."""
-    chunks = []
+def _classify_chunks(next_start, chunk_size: int, mode: str, deliver: Callable[[_Chunk], None]) -> None:
+    """Take chunks of ``_FORKED_TEXTS`` off the shared counter, label each and ``deliver`` it, until none is left."""
     while True:
         with next_start.get_lock():
             start = next_start.value
             next_start.value = start + chunk_size
         if start >= len(_FORKED_TEXTS):
-            return chunks
-        chunks.append((start, [classify(text, mode) for text in _FORKED_TEXTS[start:start + chunk_size]]))
+            return
+        deliver((start, [classify(text, mode) for text in _FORKED_TEXTS[start:start + chunk_size]]))
 
 
 def _classify_in_child(sender, next_start, chunk_size: int, mode: str) -> None:
-    """A forked child's work: label chunks, then send them all back at once."""
+    """A forked child's work: label chunks and send each one back, then None to say it is done."""
     gc.freeze()  # the collector leaves the inherited objects alone (no copy-on-write of their pages)
     leave_interrupts_to_parent()
     with sender:
-        sender.send(_classify_chunks(next_start, chunk_size, mode))
+        _classify_chunks(next_start, chunk_size, mode, sender.send)
+        sender.send(None)
 
 
-def _receive_chunks(child, receiver) -> list[_Chunk]:
-    """The chunks a child sends, or :class:`WorkerError` when it died first."""
-    try:
-        return receiver.recv()
-    except EOFError:
-        child.join()
-        raise WorkerError(
-            f"a classifier worker process (pid {child.pid}) exited with code {child.exitcode} before returning "
-            "its labels (killed for memory?); retry with fewer jobs (-j 1 labels in this process)"
-        ) from None
+class _Child:
+    """A forked labelling child and the pipe its chunks come through."""
+
+    def __init__(self, process, receiver):
+        self.process, self.receiver, self.done = process, receiver, False
+
+    def ready_chunks(self) -> list[_Chunk]:
+        """The chunks already sent, without waiting."""
+        chunks = []
+        while not self.done and self.receiver.poll():
+            chunks.extend(self._receive())
+        return chunks
+
+    def remaining_chunks(self) -> list[_Chunk]:
+        """Every chunk still to come (waits for the child to finish)."""
+        chunks = []
+        while not self.done:
+            chunks.extend(self._receive())
+        return chunks
+
+    def _receive(self) -> list[_Chunk]:
+        try:
+            chunk = self.receiver.recv()
+        except EOFError:
+            self.process.join()
+            raise WorkerError(
+                f"a classifier worker process (pid {self.process.pid}) exited with code {self.process.exitcode} "
+                "before returning its labels (killed for memory?); retry with fewer jobs (-j 1 labels in this process)"
+            ) from None
+        self.done = chunk is None
+        return [] if chunk is None else [chunk]
+
+    def stop(self) -> None:
+        self.receiver.close()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
 
 
 def classify_batches(

@@ -33,6 +33,10 @@ class SchemaError(CodeReasonError):
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):
+        """Pickle by the three fields, so a worker process can hand the error to the main one."""
+        return type(self), (self.path, self.line, self.message)
+
 
 class InputFormatError(CodeReasonError):
     """A file's format is unknown or it cannot be parsed at all."""

@@ -1,9 +1,12 @@
-"""Readers and writers for rollout files, streaming and format-detecting.
+"""Readers for rollout files, streaming and format-detecting (writers: :mod:`codereason.writers`).
 
 Every reader yields plain dicts holding every :class:`~codereason.records.Rollout`
 field, plus whatever extra fields a codereason file already carries (labels,
 grades). Nothing is loaded whole: JSONL and CSV go line by line, Parquet by
-record batch, and the Spurious Rewards JSON through ``ijson``.
+record batch, and the Spurious Rewards JSON through ``ijson``. A JSONL file can
+also be read in pieces (:func:`codereason.jsonl.split_lines` cuts it into
+ranges of whole lines, and ``read_rows(path, lines=...)`` reads one), which is
+how worker processes share one large file.
 
 Formats (``--format`` names):
 
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from codereason.errors import ConfigError, InputFormatError, SchemaError
+from codereason.jsonl import LineRange, iter_lines
 from codereason.records import ROLLOUT_FIELDS, SCHEMA_VERSION, Rollout
 
 FORMATS = ("codereason", "spurious-json", "harness", "verl", "trainlog", "generic")
@@ -37,6 +41,7 @@ ROLLOUT_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 
 # A bad-record handler gets (path, line, raw text or None, error) and decides.
 BadRecordHandler = Callable[[str, int, Any, SchemaError], None]
+
 
 # Step markers in checkpoint paths: step50, global_step_50, checkpoint-50,
 # grpo_step_000050, step_50. Matched on a whole path component.
@@ -106,6 +111,7 @@ def read_rows(
     text_field: str | None = None,
     id_field: str | None = None,
     on_bad: BadRecordHandler | None = None,
+    lines: LineRange | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Stream one dict per response from a rollout file.
 
@@ -117,6 +123,8 @@ def read_rows(
         id_field: the problem-id field of a ``generic`` file (default: record number).
         on_bad: called with ``(path, line, raw, error)`` for each bad record
             instead of raising; the record is then skipped.
+        lines: read only these lines of a JSONL file (from :func:`~codereason.jsonl.split_lines`);
+            line numbers in errors and provenance stay those of the whole file.
 
     Yields:
         Dicts with every :class:`Rollout` field plus any extra fields the file holds.
@@ -127,22 +135,30 @@ def read_rows(
         ConfigError: ``format`` is not one of :data:`FORMATS`.
     """
     path = Path(path)
+    format = resolve_format(path, format, text_field)
+    if lines is not None and not splittable(path, format):
+        raise ConfigError(f"{path}: only JSONL files can be read by line range; this one is read as {format!r}")
+    context = _Context(path, on_bad, text_field, id_field, lines)
+    reader = _READERS[format]
+    yield from reader(context)
+
+
+def resolve_format(path: Path, format: str | None, text_field: str | None) -> str:
+    """The format ``read_rows`` reads ``path`` as: ``format``, ``generic`` with a text field, or detected."""
     if format is None:
         format = "generic" if text_field else detect_format(path)
     if format not in FORMATS:
         raise ConfigError.bad_choice("--format", format, FORMATS)
     if format == "generic" and not text_field:
         raise ConfigError(f"{path}: --format generic needs --text-field NAME (the field holding the response)")
-    context = _Context(path, on_bad, text_field, id_field)
-    reader = _READERS[format]
-    yield from reader(context)
+    return format
 
 
 class _Context:
     """What a format reader needs: the file, the bad-record policy, field options."""
 
-    def __init__(self, path: Path, on_bad, text_field, id_field):
-        self.path, self.on_bad = path, on_bad
+    def __init__(self, path: Path, on_bad, text_field, id_field, lines: LineRange | None = None):
+        self.path, self.on_bad, self.lines = path, on_bad, lines
         self.text_field, self.id_field = text_field, id_field
         self.step_from_path = infer_step(path)
 
@@ -204,14 +220,14 @@ def _unknown(path: Path, what: str) -> str:
 
 def _first_jsonl_record(path: Path) -> dict:
     """The first non-blank line of a JSONL file, parsed."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputFormatError(f"{path}:{number}: not JSON ({exc.msg}); is this a JSONL file?") from None
-                return record if isinstance(record, dict) else {}
+    for number, line in iter_lines(path, None):
+        if line.strip():
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                what = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+                raise InputFormatError(f"{path}:{number}: not JSON ({what}); is this a JSONL file?") from None
+            return record if isinstance(record, dict) else {}
     raise InputFormatError(f"{path}: file is empty")
 
 
@@ -235,19 +251,39 @@ def _json_has_metadata(path: Path) -> bool:
 
 def _iter_jsonl(context: _Context) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line; bad JSON goes to ``bad``."""
-    with open(context.path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                context.bad(number, line, f"not valid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            if not isinstance(record, dict):
-                context.bad(number, line, f"expected a JSON object, got {type(record).__name__}")
-                continue
-            yield number, record
+    for number, line in iter_lines(context.path, context.lines):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)  # bytes: UTF-8 (a BOM is fine), decoded by json itself
+        except json.JSONDecodeError as exc:
+            context.bad(number, _line_text(line), f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except UnicodeDecodeError as exc:
+            context.bad(number, _line_text(line), f"not valid UTF-8 (byte {exc.start} of the line)")
+            continue
+        if not isinstance(record, dict):
+            context.bad(number, _line_text(line), f"expected a JSON object, got {type(record).__name__}")
+            continue
+        yield number, record
+
+
+def _line_text(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace")
+
+
+def counts_samples(format: str, id_field: str | None) -> bool:
+    """True when the reader numbers a problem's samples by counting its earlier records in the file.
+
+    Read by line range, such a file numbers each range from zero; whoever joins
+    the ranges must shift the numbers (:mod:`codereason.tagging` does).
+    """
+    return format == "verl" or (format == "generic" and bool(id_field))
+
+
+def splittable(path: Path, format: str) -> bool:
+    """True when ``path`` is read line by line as JSONL, so its pieces can be read apart."""
+    return format != "spurious-json" and path.suffix.lower() not in (".parquet", ".csv")
 
 
 def _iter_records(context: _Context) -> Iterator[tuple[int, dict]]:
@@ -432,80 +468,3 @@ _READERS = {
     "trainlog": _read_trainlog,
     "generic": _read_generic,
 }
-
-
-# ----------------------------------------------------------------------- writers
-
-class RowWriter:
-    """Write dict rows to ``.jsonl`` (line by line) or ``.parquet`` (in batches).
-
-    Use as a context manager; nested values (provenance) are JSON strings in Parquet.
-
-    Args:
-        path: output file; the suffix picks the format.
-        batch_size: rows per Parquet row group.
-    """
-
-    def __init__(self, path: str | os.PathLike, batch_size: int = 4096):
-        self.path = Path(path)
-        if self.path.suffix not in (".jsonl", ".parquet"):
-            raise ConfigError(f"output {self.path}: suffix must be .jsonl or .parquet, got {self.path.suffix!r}")
-        self.batch_size, self.count = batch_size, 0
-        self._rows: list[dict] = []
-        self._handle = None
-        self._parquet = None
-
-    def __enter__(self) -> "RowWriter":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.suffix == ".jsonl":
-            self._handle = open(self.path, "w", encoding="utf-8")
-        return self
-
-    def write(self, row: dict[str, Any]) -> None:
-        """Write one row (``count`` goes up once it is written, so an interrupt leaves it exact)."""
-        if self._handle is not None:
-            self._handle.write(json.dumps(row) + "\n")  # ASCII: non-ASCII as \\u escapes (1.5x faster to encode)
-        else:
-            self._rows.append(row)
-        self.count += 1
-        if self._handle is None and len(self._rows) >= self.batch_size:
-            self._flush_parquet()
-
-    def _flush_parquet(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if not self._rows:
-            return
-        rows = [{k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.items()} for r in self._rows]
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.path, _arrow_schema(rows))
-        table = pa.Table.from_pylist(rows, schema=self._parquet.schema)
-        self._parquet.write_table(table)
-        self._rows = []
-
-    def __exit__(self, *exc_info) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        else:
-            self._flush_parquet()
-            if self._parquet is not None:
-                self._parquet.close()
-
-
-def _arrow_schema(rows: list[dict]):
-    """Column types: fixed for the record fields, inferred (nulls as strings) for others."""
-    import pyarrow as pa
-
-    known = {
-        "sample_idx": pa.int64(), "step": pa.int64(), "schema_version": pa.int64(), "n_code_lines": pa.int64(),
-        "stored_score": pa.float64(), "code_spans": pa.list_(pa.list_(pa.int64())),
-        **{name: pa.bool_() for name in ("code_reasoning", "mentions_python", "has_output_block", "paper_code",
-                                          "correct", "has_boxed")},
-    }
-    inferred = pa.Table.from_pylist(rows).schema
-    fields = []
-    for item in inferred:
-        kind = known.get(item.name, pa.string() if pa.types.is_null(item.type) else item.type)
-        fields.append(pa.field(item.name, kind))
-    return pa.schema(fields)

@@ -3,13 +3,17 @@
 ``-j``/``n_jobs`` means the same everywhere (:func:`resolve_jobs`), and a worker
 leaves Ctrl-C to the main process (:func:`leave_interrupts_to_parent`), which
 stops the workers and reports what was finished, instead of every worker
-printing its own traceback.
+printing its own traceback; :func:`interrupts_deferred` holds Ctrl-C back
+while the main process writes something that must not be cut in half.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from codereason.errors import ConfigError
 
@@ -26,3 +30,25 @@ def resolve_jobs(n_jobs: int) -> int:
 def leave_interrupts_to_parent() -> None:
     """Call first thing in a worker process: it ignores Ctrl-C (SIGINT); the main process handles it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for the duration of the block, then act on it.
+
+    Python runs signal handlers in the main thread between bytecodes, so a
+    KeyboardInterrupt can land in the middle of a copy; inside this block it
+    waits for the end. Outside the main thread (where handlers cannot be set)
+    the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(signal.SIGINT, None)

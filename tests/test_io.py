@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from codereason.errors import ConfigError, InputFormatError, SchemaError
-from codereason.io import RowWriter, detect_format, infer_step, iter_input_files, read_rollouts, read_rows
+from codereason.io import detect_format, infer_step, iter_input_files, read_rollouts, read_rows
 from codereason.records import ROLLOUT_FIELDS, Rollout
+from codereason.writers import RowWriter
 
 
 def write_jsonl(path: Path, records: list) -> Path:

@@ -28,21 +28,6 @@ def progress(iterable: Iterable | None = None, **options):
     return tqdm(iterable, file=sys.stderr, dynamic_ncols=True, mininterval=0.5, **options)
 
 
-class NullWriter:
-    """Stands in for :class:`codereason.io.RowWriter` when no output file is asked for."""
-
-    count = 0
-
-    def __enter__(self) -> "NullWriter":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        return None
-
-    def write(self, row) -> None:
-        self.count += 1
-
-
 def print_table(rows: Sequence[dict[str, Any]], title: str = "") -> None:
     """Print dict rows as an aligned text table; floats as 3-decimal numbers."""
     if title:

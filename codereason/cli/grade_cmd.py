@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from codereason.cli._app import app
-from codereason.cli._common import NullWriter, interrupt_reported, progress
+from codereason.cli._common import interrupt_reported, progress
 from codereason.errors import ConfigError
 
 _JOBS = typer.Option(1, "-j", "--jobs", help="Grading worker processes (-1: one per core).")
@@ -29,7 +29,8 @@ def grade(
 ) -> None:
     """Grade final answers with math-verify (last \\boxed{} first) and print a summary."""
     from codereason.grade import GradeCache, GradeSummary, grade_rows
-    from codereason.io import RowWriter, iter_input_files, read_rows
+    from codereason.io import iter_input_files, read_rows
+    from codereason.writers import NullWriter, RowWriter
 
     rows = (r for src in inputs for p in iter_input_files(src) for r in read_rows(p, format=format, text_field=text_field))
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())

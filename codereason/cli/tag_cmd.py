@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from codereason.cli._app import app
-from codereason.cli._common import NullWriter, interrupt_reported, print_table, progress
+from codereason.cli._common import interrupt_reported, print_table, progress
 
 
 @app.command()
@@ -19,7 +19,7 @@ def tag(
     text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the response (any JSONL/CSV/Parquet)."),
     id_field: Optional[str] = typer.Option(None, "--id-field", help="Field holding the problem id (with --text-field)."),
     mode: str = typer.Option("ast", "--mode", help="ast: tree-sitter verified segments; paper: \"python\" in response.lower()."),
-    jobs: int = typer.Option(1, "-j", "--jobs", help="Processes labelling in parallel (-1: one per core); reading and writing stay in the main process."),
+    jobs: int = typer.Option(1, "-j", "--jobs", help="Worker processes (-1: one per core); each reads, labels and writes pieces of the input, and the output keeps input order."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Write bad records to OUT.bad.jsonl and go on, instead of stopping."),
 ) -> None:
     """Label every response as code reasoning or natural language, with evidence spans.
@@ -27,18 +27,16 @@ def tag(
     Prints code frequency overall and per checkpoint/benchmark, and the agreement
     between the chosen mode and the paper's rule.
     """
-    from codereason.io import RowWriter, iter_input_files, read_rows
-    from codereason.tagging import BadRecordLog, TagSummary, tag_rows
+    from codereason.io import iter_input_files
+    from codereason.tagging import BadRecordLog, tag_files
+    from codereason.writers import NullWriter, RowWriter
 
     files = [f for path in inputs for f in iter_input_files(path)]
     bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
-    rows = (row for f in files for row in read_rows(f, format=format, text_field=text_field, id_field=id_field, on_bad=bad_log))
-    summary = TagSummary()
-    with (RowWriter(output) if output else NullWriter()) as writer:
+    with (RowWriter(output) if output else NullWriter()) as writer, progress(desc="tag", unit="resp") as bar:
         with interrupt_reported(writer, output):
-            for row in progress(tag_rows(rows, mode, jobs), desc="tag", unit="resp"):
-                summary.add(row)
-                writer.write(row)
+            summary = tag_files(files, writer, mode=mode, n_jobs=jobs, format=format, text_field=text_field,
+                                id_field=id_field, on_bad=bad_log, on_progress=bar.update)
     print_table(summary.table(), title=f"code reasoning ({mode} mode) vs the paper rule")
     if bad_log is not None:
         bad_log.close()
