@@ -12,7 +12,9 @@
 3. ``codereason tag -j 2`` against ``-j 1`` end to end, alternating the same
    way: on the 20 JSON files of spurious-1p5b-gt-steps (8,220 responses; each
    file is one worker's piece) and on the 4 copies as one JSONL file (cut into
-   pieces of whole lines), JSONL out;
+   pieces of whole lines), JSONL out; and ``tag_files`` called in this
+   process on the 20 files (Python start-up and imports, ~0.2 s that no
+   worker can share, left out);
 4. peak RSS of ``codereason tag`` streaming a 1x and an 8x copy of those
    responses (flat memory: the two peaks should be about equal).
 """
@@ -31,6 +33,8 @@ from pathlib import Path
 
 from codereason import classify, classify_many, read_rows
 from codereason.io import iter_input_files
+from codereason.tagging import tag_files
+from codereason.writers import RowWriter
 
 
 def load_texts(root: Path) -> list[str]:
@@ -99,6 +103,11 @@ def tag_command(path: Path, out: Path, jobs: int) -> list[str]:
     return [sys.executable, "-m", "codereason", "tag", str(path), *fields, "-o", str(out), "-j", str(jobs)]
 
 
+def tag_in_process(files: list[Path], out: Path, jobs: int) -> None:
+    with RowWriter(out) as writer:
+        tag_files(files, writer, n_jobs=jobs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="alternating runs per speed-up ratio")
@@ -127,6 +136,9 @@ def main() -> None:
             run = lambda jobs: subprocess.run(tag_command(path, out, jobs), check=True, capture_output=True)  # noqa: E731
             ratio = speedup(lambda: run(1), lambda: run(2), max(3, args.repeats // 2))
             print(f"| `codereason tag` -j 2 vs -j 1 end to end, {label}, JSONL out | {ratio} faster |")
+        files = iter_input_files(root / "spurious-1p5b-gt-steps" / "results")
+        ratio = speedup(lambda: tag_in_process(files, out, 1), lambda: tag_in_process(files, out, 2), args.repeats)
+        print(f"| `tag_files` -j 2 vs -j 1 in this process, {n:,} responses, 20 JSON files | {ratio} faster |")
         for copies in (1, 8):
             path = write_copies(texts, copies, Path(tmp) / f"x{copies}.jsonl")
             size = path.stat().st_size / 1e6

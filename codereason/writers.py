@@ -65,8 +65,7 @@ class RowWriter:
             if self._handle is not None:
                 self._handle.flush()
                 with open(part, "rb") as source:
-                    shutil.copyfileobj(source, self._handle.buffer, 1 << 20)
-                self._handle.buffer.flush()
+                    _copy_file(source, self._handle.buffer)
             else:
                 self._append_parquet_part(Path(part))
             self.count += n_rows
@@ -121,6 +120,23 @@ class NullWriter:
 
     def append_part(self, part: str | os.PathLike, n_rows: int) -> None:
         self.count += n_rows
+
+
+def _copy_file(source, target) -> None:
+    """Append all of ``source`` to ``target`` (binary files); in the kernel where it can (``sendfile``)."""
+    target.flush()
+    size, offset = os.fstat(source.fileno()).st_size, 0
+    try:
+        while offset < size:
+            sent = os.sendfile(target.fileno(), source.fileno(), offset, size - offset)
+            if sent == 0:
+                break
+            offset += sent
+    except (AttributeError, OSError):  # no sendfile between files here (macOS, some file systems)
+        if offset:
+            raise
+        shutil.copyfileobj(source, target, 1 << 20)
+        target.flush()
 
 
 def _arrow_schema(rows: list[dict]):

@@ -17,6 +17,8 @@ STEPS = ["base", "step50", "step200", "step400", "step1000"]
 # writes code (record 147), so the paper rule gives 275/500 = 0.550 there.
 PAPER_FREQ = [0.550, 0.808, 0.480, 0.818, 0.472]
 AST_FREQ = [0.548, 0.808, 0.480, 0.818, 0.472]
+# The numbers the issue quotes (from the data's SOURCE.md): "```python" in the response.
+FENCE_FREQ = [0.548, 0.808, 0.480, 0.818, 0.472]
 LABEL_FILES = sorted((Path(__file__).parent.parent / "data" / "labels").glob("*.jsonl"))
 
 
@@ -36,6 +38,14 @@ def test_paper_and_ast_frequencies_per_step(labelled_math500) -> None:
         assert len(labels) == 500
         assert round(sum(l.paper_code for l in labels) / 500, 3) == paper, step
         assert round(sum(l.code_reasoning for l in labels) / 500, 3) == ast, step
+
+
+def test_the_issues_numbers_count_python_fences(labelled_math500) -> None:
+    for step, expected in zip(STEPS, FENCE_FREQ):
+        assert round(sum("```python" in row["response"] for row, _ in labelled_math500[step]) / 500, 3) == expected, step
+    base = {row["problem_id"]: label for row, label in labelled_math500["base"]}
+    paper_only = [pid for pid, label in base.items() if label.paper_code and not label.code_reasoning]
+    assert paper_only == ["147"]  # "using Python and SymPy", and no code
 
 
 def test_ast_agrees_with_paper_on_math500(labelled_math500) -> None:
