@@ -31,6 +31,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from codereason import patterns
@@ -185,6 +186,9 @@ def _accept_python(evidence: PythonEvidence, segment: Segment) -> bool:
     return strong and evidence.error_share <= 0.3
 
 
+_START = attrgetter("start")
+
+
 def classify(text: str, mode: str = "ast") -> CodeLabel:
     """Label one response.
 
@@ -206,7 +210,7 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
     paper_code = "python" in lowered
     fences, outside = candidate_segments(text)
     has_output_block = any(f.tag in patterns.OUTPUT_TAGS for f in fences)
-    candidates = sorted((*fences, *outside), key=lambda segment: segment.start)[:MAX_SEGMENTS]
+    candidates = sorted((*fences, *outside), key=_START)[:MAX_SEGMENTS]
     code = [(s, lang) for s in candidates if (lang := verify_segment(text, s))]
     first = code[0] if code else None
     return CodeLabel(
@@ -231,7 +235,7 @@ def _learned_code(text: str) -> bool:
 
 def _count_lines(text: str, segment: Segment) -> int:
     """Non-blank lines in a segment."""
-    return sum(1 for line in text[segment.start:segment.end].splitlines() if line.strip())
+    return sum(map(bool, map(str.strip, text[segment.start:segment.end].splitlines())))
 
 
 def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1) -> list[CodeLabel]:

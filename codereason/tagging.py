@@ -217,9 +217,11 @@ class _PieceRun:
         try:
             self._feed(pool, self._pieces(files, workdir, piece_bytes, path.suffix if path else ""))
         finally:  # also on Ctrl-C or an error: let running pieces end, drop the others and all parts
-            pool.shutdown(wait=True, cancel_futures=True)
-            if workdir is not None:
-                shutil.rmtree(workdir, ignore_errors=True)
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            finally:  # even when a second Ctrl-C cuts the wait short
+                if workdir is not None:
+                    shutil.rmtree(workdir, ignore_errors=True)
 
     def _pieces(self, files, workdir: Path | None, piece_bytes: int, suffix: str) -> Iterator[_Piece]:
         number = 0
