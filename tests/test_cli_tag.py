@@ -49,14 +49,17 @@ def test_tag_generic_text_field_with_two_jobs(tmp_path) -> None:
     assert [r["code_reasoning"] for r in read_rows(tmp_path / "o.jsonl")] == [True, False] * 3000
 
 
-def test_user_errors_exit_2_with_one_line(tmp_path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_user_errors_exit_2_with_one_line(tmp_path, jobs) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"problem_id": "1", "sample_idx": 0, "response": "a"}\n{"problem_id": "2", "sample_idx": 0}\n')
-    proc = subprocess.run([sys.executable, "-m", "codereason", "tag", str(bad), "--format", "codereason"],
-                          capture_output=True, text=True)
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "codereason", "tag", str(bad), "--format", "codereason", "-j", jobs,
+                           "-o", str(out)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert f"error: {bad}:2: missing field 'response'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert [row["problem_id"] for row in read_rows(out)] == ["1"]  # the record before the bad one is kept
 
 
 def test_skip_bad_writes_a_side_file(tmp_path) -> None:

@@ -173,3 +173,51 @@ def test_unicode_line_separators_inside_records_survive(tmp_path) -> None:
         writer.write(row)
     assert (tmp_path / "u.jsonl").read_bytes().isascii()
     assert [r["response"] for r in read_rows(tmp_path / "u.jsonl")] == [text]
+
+
+def test_parquet_output_refuses_fields_its_first_rows_lacked(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="rows 3-4: fields late are not in the first rows"):
+        with RowWriter(tmp_path / "out.parquet", batch_size=2) as writer:
+            for row in [{"a": 1}, {"a": 2}, {"a": 3}, {"a": 4, "late": "x"}]:
+                writer.write(row)
+    assert writer.count == 2 and [row["a"] for row in read_rows(tmp_path / "out.parquet", text_field="a")] == [1, 2]
+
+
+class _InterruptAfter:
+    """Wraps a file handle or list: the call goes through, then Ctrl-C lands (before the writer counts it)."""
+
+    def __init__(self, inner, method: str):
+        self._inner, self._method = inner, method
+
+    def __getattr__(self, name):
+        attribute = getattr(self._inner, name)
+        if name != self._method:
+            return attribute
+
+        def then_interrupt(*args):
+            attribute(*args)
+            raise KeyboardInterrupt
+
+        return then_interrupt
+
+    def __len__(self):
+        return len(self._inner)
+
+    def __getitem__(self, index):
+        return self._inner[index]
+
+    def __delitem__(self, index):
+        del self._inner[index]
+
+
+@pytest.mark.parametrize("suffix,inner,method", [(".jsonl", "_handle", "write"), (".parquet", "_rows", "append")])
+def test_ctrl_c_right_after_a_write_leaves_count_and_file_equal(tmp_path, suffix, inner, method) -> None:
+    out = tmp_path / f"out{suffix}"
+    with pytest.raises(KeyboardInterrupt):
+        with RowWriter(out, batch_size=4) as writer:
+            for i in range(6):
+                writer.write({"problem_id": str(i), "sample_idx": 0, "response": "r"})
+            setattr(writer, inner, _InterruptAfter(getattr(writer, inner), method))
+            writer.write({"problem_id": "6", "sample_idx": 0, "response": "r"})
+    assert writer.count == 6
+    assert [row["problem_id"] for row in read_rows(out)] == [str(i) for i in range(6)]

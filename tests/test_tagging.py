@@ -156,6 +156,18 @@ def test_spurious_json_files_are_whole_pieces(tmp_path) -> None:
     assert [row["checkpoint"] for row in table_two] == ["all", "a", "b"]
 
 
+def test_csv_and_parquet_inputs_are_whole_pieces(tmp_path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(generic_records(30))
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.to_parquet(tmp_path / "b.parquet")
+    files = [tmp_path / "a.csv", tmp_path / "b.parquet"]
+    (one, table_one), (two, table_two) = tag_both_ways(tmp_path, files, text_field="text", id_field="qid")
+    assert one.read_bytes() == two.read_bytes() and table_one == table_two
+    assert table_two[0]["n"] == 60
+
+
 def test_line_ranges_read_together_give_the_whole_file(tmp_path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", harness_records(25))
     whole = list(read_rows(source))
