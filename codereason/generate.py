@@ -38,6 +38,7 @@ from codereason.io import infer_step
 from codereason.models import DEFAULT_MODEL, resolve_model
 from codereason.prompts import Preset, get_preset, prompt_sha256, render, uses_chat_template
 from codereason.records import Rollout
+from codereason.resume import AppendWriter, output_path, read_done, repair_tail
 
 CPU_GPU_MEMORY_UTILIZATION = 0.3
 CPU_KVCACHE_GIB = "2"
@@ -135,84 +136,6 @@ class Request:
     sample_idx: int
     prompt: str
     token_ids: tuple[int, ...]
-
-
-# ------------------------------------------------------------------ file handling
-
-def output_path(out_dir: str | os.PathLike, checkpoint: str) -> Path:
-    """``OUT_DIR/<checkpoint>.jsonl`` (path separators in the name become ``_``)."""
-    return Path(out_dir) / (checkpoint.replace(os.sep, "_").replace("/", "_") + ".jsonl")
-
-
-def repair_tail(path: Path) -> int:
-    """Cut a torn last line (no newline, or not valid JSON) off ``path``.
-
-    Returns:
-        The number of bytes removed (0 when the file was whole or absent).
-    """
-    if not path.exists():
-        return 0
-    data = path.read_bytes()
-    keep = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
-    last_start = data.rfind(b"\n", 0, max(keep - 1, 0)) + 1
-    if keep and not _is_json(data[last_start:keep]):
-        keep = last_start
-    if keep < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(keep)
-            os.fsync(handle.fileno())
-    return len(data) - keep
-
-
-def _is_json(line: bytes) -> bool:
-    try:
-        json.loads(line)
-    except ValueError:
-        return False
-    return True
-
-
-def read_done(path: Path) -> tuple[set[tuple[str, int]], str | None]:
-    """The ``(problem_id, sample_idx)`` keys already in ``path`` and their run fingerprint."""
-    keys: set[tuple[str, int]] = set()
-    fingerprint = None
-    if not path.exists():
-        return keys, fingerprint
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            keys.add((str(row["problem_id"]), int(row["sample_idx"])))
-            fingerprint = fingerprint or (row.get("provenance") or {}).get("run_fingerprint")
-    return keys, fingerprint
-
-
-class AppendWriter:
-    """Append JSON lines crash-safely: whole lines, one ``write`` per batch, then fsync."""
-
-    def __init__(self, path: Path, flush_every: int):
-        self.path, self.flush_every = path, max(1, flush_every)
-        self._pending: list[str] = []
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(path, "a", encoding="utf-8")
-
-    def add(self, row: dict[str, Any]) -> None:
-        """Queue one row; appends when ``flush_every`` rows are queued."""
-        self._pending.append(json.dumps(row, ensure_ascii=False) + "\n")
-        if len(self._pending) >= self.flush_every:
-            self.flush()
-
-    def flush(self) -> None:
-        """Append the queued rows now and make them durable."""
-        if self._pending:
-            self._handle.write("".join(self._pending))
-            self._pending = []
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-
-    def close(self) -> None:
-        """Flush and close."""
-        self.flush()
-        self._handle.close()
 
 
 # ------------------------------------------------------------------- one job
