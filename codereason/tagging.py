@@ -204,6 +204,7 @@ class _PieceRun:
         self.options, self.on_bad, self.on_progress = options, on_bad, on_progress
         self.samples_before: Counter = Counter()  # problem id -> its rows in earlier pieces of the same file
         self.counted_file: int | None = None
+        self.rows_done = None  # a shared counter the workers add to, for the progress bar
         self.reported = 0
 
     def run(self, files: Sequence[str | Path], piece_bytes: int) -> None:

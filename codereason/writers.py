@@ -2,9 +2,10 @@
 
 A :class:`RowWriter` takes rows one at a time (:meth:`RowWriter.write`) or whole
 part files that worker processes wrote in the same format
-(:meth:`RowWriter.append_part`, what ``codereason tag -j N`` uses). Either way
-``count`` only goes up once a row is in the file, so after an interrupt it says
-exactly how many complete rows the output holds.
+(:meth:`RowWriter.append_part`, what ``codereason tag -j N`` uses). Either way,
+after an error or Ctrl-C the file holds exactly ``count`` complete rows: the
+count moves in one step with the bytes it stands for, and on exit the file is
+cut back to it.
 """
 
 from __future__ import annotations
