@@ -22,6 +22,16 @@ from codereason.workers import interrupts_deferred
 OUTPUT_SUFFIXES = (".jsonl", ".parquet")
 
 
+def refuse_output_among_inputs(output: str | os.PathLike | None, inputs) -> None:
+    """Raise :class:`ConfigError` when ``output`` is one of ``inputs``: opening it would empty it unread."""
+    if output is None or not Path(output).exists():
+        return
+    for path in inputs:
+        if Path(path).exists() and os.path.samefile(output, path):
+            raise ConfigError(f"output {output} is also an input ({path}): writing it would empty it before it "
+                              "is read; write to another file")
+
+
 class RowWriter:
     """Write dict rows to ``.jsonl`` (line by line) or ``.parquet`` (in batches).
 

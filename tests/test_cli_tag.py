@@ -62,6 +62,17 @@ def test_user_errors_exit_2_with_one_line(tmp_path, jobs) -> None:
     assert [row["problem_id"] for row in read_rows(out)] == ["1"]  # the record before the bad one is kept
 
 
+@pytest.mark.parametrize("command", [["tag", "--text-field", "text"], ["grade", "--text-field", "text"]])
+def test_an_output_that_is_also_an_input_is_refused_and_left_alone(tmp_path, command) -> None:
+    source = tmp_path / "rollouts.jsonl"
+    source.write_text('{"text": "x = f(1)\\nprint(x)", "gold": "1"}\n')
+    before = source.read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "codereason", command[0], str(tmp_path), *command[1:], "-o", str(source)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "is also an input" in proc.stderr, proc.stderr
+    assert source.read_bytes() == before
+
+
 def test_skip_bad_writes_a_side_file(tmp_path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"problem_id": "1", "sample_idx": 0, "response": "a"}\n{"problem_id": "2", "sample_idx": 0}\n')

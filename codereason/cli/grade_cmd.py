@@ -30,9 +30,11 @@ def grade(
     """Grade final answers with math-verify (last \\boxed{} first) and print a summary."""
     from codereason.grade import GradeCache, GradeSummary, grade_rows
     from codereason.io import iter_input_files, read_rows
-    from codereason.writers import NullWriter, RowWriter
+    from codereason.writers import NullWriter, RowWriter, refuse_output_among_inputs
 
-    rows = (r for src in inputs for p in iter_input_files(src) for r in read_rows(p, format=format, text_field=text_field))
+    files = [p for src in inputs for p in iter_input_files(src)]
+    refuse_output_among_inputs(output, files)
+    rows = (r for p in files for r in read_rows(p, format=format, text_field=text_field))
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,
                         n_jobs=jobs, timeout_s=timeout, cache=cache)

@@ -29,9 +29,10 @@ def tag(
     """
     from codereason.io import iter_input_files
     from codereason.tagging import BadRecordLog, tag_files
-    from codereason.writers import NullWriter, RowWriter
+    from codereason.writers import NullWriter, RowWriter, refuse_output_among_inputs
 
     files = [f for path in inputs for f in iter_input_files(path)]
+    refuse_output_among_inputs(output, files)
     bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
     with (RowWriter(output) if output else NullWriter()) as writer, progress(desc="tag", unit="resp") as bar:
         with interrupt_reported(writer, output):
