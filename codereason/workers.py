@@ -23,7 +23,7 @@ def resolve_jobs(n_jobs: int) -> int:
     if n_jobs == -1:
         return os.cpu_count() or 1
     if n_jobs < 1:
-        raise ConfigError(f"n_jobs must be a positive number of processes or -1 (all cores); got {n_jobs}")
+        raise ConfigError(f"-j/--jobs (n_jobs) must be a positive number of processes or -1 (all cores); got {n_jobs}")
     return n_jobs
 
 

@@ -174,3 +174,9 @@ def test_small_inputs_stay_in_this_process() -> None:
 
 def test_non_string_input_is_tolerated() -> None:
     assert classify(None).code_reasoning is False  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2])
+def test_a_job_count_below_one_is_refused_naming_the_option(n_jobs: int) -> None:
+    with pytest.raises(ConfigError, match=rf"-j/--jobs \(n_jobs\) must be a positive number.*got {n_jobs}"):
+        classify_many(["x = 1"] * 100, n_jobs=n_jobs)
