@@ -23,21 +23,48 @@ def output_path(out_dir: str | os.PathLike, checkpoint: str) -> Path:
 def repair_tail(path: Path) -> int:
     """Cut a torn last line (no newline, or not valid JSON) off ``path``.
 
+    Only the end of the file is read (backwards, a block at a time), so a
+    multi-gigabyte file is repaired in constant memory.
+
     Returns:
         The number of bytes removed (0 when the file was whole or absent).
     """
     if not path.exists():
         return 0
-    data = path.read_bytes()
-    keep = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
-    last_start = data.rfind(b"\n", 0, max(keep - 1, 0)) + 1
-    if keep and not _is_json(data[last_start:keep]):
-        keep = last_start
-    if keep < len(data):
-        with open(path, "r+b") as handle:
+    with open(path, "r+b") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        keep = size if _byte_at(handle, size - 1) == b"\n" else _last_newline_before(handle, size) + 1
+        last_start = _last_newline_before(handle, keep - 1) + 1 if keep else 0
+        handle.seek(last_start)
+        if keep and not _is_json(handle.read(keep - last_start)):
+            keep = last_start
+        if keep < size:
             handle.truncate(keep)
             os.fsync(handle.fileno())
-    return len(data) - keep
+    return size - keep
+
+
+def _byte_at(handle, position: int) -> bytes:
+    if position < 0:
+        return b""
+    handle.seek(position)
+    return handle.read(1)
+
+
+# Bytes read at a time when looking backwards for a line break.
+TAIL_BLOCK = 1 << 20
+
+
+def _last_newline_before(handle, end: int) -> int:
+    """Offset of the last ``\\n`` before ``end`` (-1 when there is none), reading backwards."""
+    while end > 0:
+        start = max(0, end - TAIL_BLOCK)
+        handle.seek(start)
+        found = handle.read(end - start).rfind(b"\n")
+        if found >= 0:
+            return start + found
+        end = start
+    return -1
 
 
 def _is_json(line: bytes) -> bool:

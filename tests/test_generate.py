@@ -23,6 +23,7 @@ from codereason.generate import EngineConfig, GenerateJob, SamplingConfig, reque
 from codereason.io import read_rollouts
 from codereason.prompts import prompt_sha256
 from codereason.records import ROLLOUT_FIELDS
+from codereason import resume
 from codereason.resume import output_path, read_done, repair_tail
 from codereason.sweep import find_checkpoints, sweep
 from tests.vllm_fixtures import tiny_engine, tiny_model_dir  # noqa: F401  (fixtures)
@@ -74,11 +75,14 @@ TAIL_CASES = [
     (b'{"a": 1}\n{"a"\n', 9, "last line ends in newline but is not JSON: cut"),
     (b'{"a', 0, "the only line torn: file emptied"),
     (b"", 0, "empty file"),
+    (b'{"a": 1}\n{"a": "' + b"x" * 3000 + b'"}\n{"b": "' + b"y" * 2500, 3019, "a long torn line after a long whole one"),
 ]
 
 
+@pytest.mark.parametrize("block", [1 << 20, 7], ids=["one-block", "7-byte-blocks"])
 @pytest.mark.parametrize("data, kept, note", TAIL_CASES)
-def test_repair_tail(tmp_path, data, kept, note):
+def test_repair_tail(tmp_path, monkeypatch, data, kept, note, block):
+    monkeypatch.setattr(resume, "TAIL_BLOCK", block)  # small blocks: the backwards search crosses many
     path = tmp_path / "x.jsonl"
     path.write_bytes(data)
     assert repair_tail(path) == len(data) - kept, note
