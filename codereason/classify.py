@@ -38,7 +38,7 @@ from codereason import patterns
 from codereason.errors import ConfigError, WorkerError
 from codereason.records import CodeLabel
 from codereason.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment, candidate_segments
-from codereason.workers import leave_interrupts_to_parent, resolve_jobs
+from codereason.workers import leave_interrupts_to_parent, resolve_jobs, worker_context
 
 MODES = ("ast", "paper", "learned")
 RULES_VERSION = "rules-v1"
@@ -189,6 +189,11 @@ def _accept_python(evidence: PythonEvidence, segment: Segment) -> bool:
 _START = attrgetter("start")
 
 
+def load_classifier(mode: str) -> None:
+    """Build the parser (and load a learned model) in this process, e.g. once before forking workers."""
+    classify("```python\nx = 1\n```", mode)
+
+
 def classify(text: str, mode: str = "ast") -> CodeLabel:
     """Label one response.
 
@@ -290,7 +295,7 @@ def _classify_forked(texts: list[str], mode: str, n_jobs: int) -> list[CodeLabel
     """
     global _FORKED_TEXTS
     _FORKED_TEXTS = texts
-    classify("```python\nx = 1\n```", mode)  # build the parser (and load a learned model) once, for all
+    load_classifier(mode)  # once, for all
     context = multiprocessing.get_context("fork")
     next_start = context.Value("q", 0)  # index of the first text no process has taken yet
     chunk_size = max(16, min(512, len(texts) // (32 * n_jobs)))
@@ -404,11 +409,9 @@ def classify_batches(
         for batch in batches:
             yield batch, [classify(text(item), mode) for item in batch]
         return
-    classify("```python\nx = 1\n```", mode)  # build the parser (and load a learned model) before the workers fork
-    start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    load_classifier(mode)  # before the workers fork
     in_flight: deque = deque()
-    context = multiprocessing.get_context(start_method)
-    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=leave_interrupts_to_parent)
+    pool = ProcessPoolExecutor(n_jobs, mp_context=worker_context(), initializer=leave_interrupts_to_parent)
     try:
         for batch in batches:
             in_flight.append((batch, pool.submit(_classify_list, [text(item) for item in batch], mode)))

@@ -43,7 +43,7 @@ from typing import Iterable, Iterator, Sequence
 
 from codereason.errors import ConfigError
 from codereason.records import Grade
-from codereason.workers import leave_interrupts_to_parent, resolve_jobs
+from codereason.workers import leave_interrupts_to_parent, resolve_jobs, worker_context
 
 GRADER_VERSION = "mv1"  # bump when the grading rule changes: invalidates the cache
 DEFAULT_TIMEOUT_S = 10.0
@@ -228,11 +228,8 @@ class GraderPool:
         self._context = None
 
     def __enter__(self) -> "GraderPool":
-        import multiprocessing
-
         _math_verify()  # imported once here; forked workers inherit it
-        methods = multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._context = worker_context()
         self._workers = [_Worker(self._context) for _ in range(self.n_jobs)]
         return self
 

@@ -32,11 +32,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from codereason.classify import MODES, classify, classify_batches
+from codereason.classify import MODES, classify, classify_batches, load_classifier
 from codereason.errors import CodeReasonError, ConfigError, SchemaError, WorkerError
 from codereason.io import counts_samples, read_rows, resolve_format, splittable
 from codereason.jsonl import LineRange, split_lines
-from codereason.workers import leave_interrupts_to_parent, resolve_jobs
+from codereason.workers import leave_interrupts_to_parent, resolve_jobs, worker_context
 from codereason.writers import NullWriter, RowWriter
 
 
@@ -165,11 +165,7 @@ def tag_files(
     options = {"format": format, "text_field": text_field, "id_field": id_field}
     if n_jobs == 1 or multiprocessing.current_process().daemon:
         rows = (row for path in files for row in read_rows(path, on_bad=on_bad, **options))
-        for row in tag_rows(rows, mode):
-            summary.add(row)
-            writer.write(row)
-            if on_progress:
-                on_progress(1)
+        _tag_into(writer, summary, rows, mode, (lambda row: on_progress(1)) if on_progress else None)
         return summary
     _PieceRun(writer, summary, mode, n_jobs, options, on_bad, on_progress).run(files, piece_bytes)
     return summary
@@ -208,11 +204,11 @@ class _PieceRun:
         self.reported = 0
 
     def run(self, files: Sequence[str | Path], piece_bytes: int) -> None:
-        path = getattr(self.writer, "path", None)
+        path = self.writer.path
         workdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.parts-", dir=path.parent)) if path else None
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        context = worker_context()
         self.rows_done = context.Value("q", 0)
-        classify("```python\nx = 1\n```", self.mode)  # build the parser (and load a learned model) before forking
+        load_classifier(self.mode)  # before the workers fork
         pool = ProcessPoolExecutor(self.n_jobs, mp_context=context, initializer=_start_piece_worker,
                                    initargs=(self.rows_done,))
         try:
@@ -336,19 +332,31 @@ def _tag_piece(piece: _Piece, mode: str, options: dict, collect_bad: bool) -> _P
     on_bad = (lambda *entry: bad.append(entry)) if collect_bad else None
     error = None
     with (RowWriter(piece.part) if piece.part else NullWriter()) as writer:
+
+        def after_row(row: dict) -> None:
+            if problem_ids is not None:
+                problem_ids.append(row["problem_id"])
+            if writer.count % 64 == 0:
+                _count_done(64)
+
         try:
-            for row in tag_rows(read_rows(piece.path, **{**options, "format": piece.format},
-                                          on_bad=on_bad, lines=piece.lines), mode):
-                summary.add(row)
-                writer.write(row)
-                if problem_ids is not None:
-                    problem_ids.append(row["problem_id"])
-                if writer.count % 64 == 0:
-                    _count_done(64)
+            rows = read_rows(piece.path, **{**options, "format": piece.format}, on_bad=on_bad, lines=piece.lines)
+            _tag_into(writer, summary, rows, mode, after_row)
         except CodeReasonError as exc:
             error = exc
     _count_done(writer.count % 64)
     return _PieceResult(writer.count, dict(summary.groups), bad, problem_ids, error)
+
+
+def _tag_into(writer, summary: TagSummary, rows: Iterable[dict], mode: str,
+              after_row: Callable[[dict], Any] | None) -> None:
+    """Label ``rows`` into ``writer`` and ``summary``, calling ``after_row`` on each: the loop of
+    ``tag_files``, in this process (``-j 1``) or in a worker for one piece."""
+    for row in tag_rows(rows, mode):
+        summary.add(row)
+        writer.write(row)
+        if after_row:
+            after_row(row)
 
 
 def _count_done(n: int) -> None:

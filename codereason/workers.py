@@ -9,6 +9,7 @@ while the main process writes something that must not be cut in half.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
@@ -25,6 +26,12 @@ def resolve_jobs(n_jobs: int) -> int:
     if n_jobs < 1:
         raise ConfigError(f"-j/--jobs (n_jobs) must be a positive number of processes or -1 (all cores); got {n_jobs}")
     return n_jobs
+
+
+def worker_context():
+    """The multiprocessing context for worker pools: ``fork`` where the platform has it (workers
+    inherit what this process loaded: the parser, a learned model, math-verify), else ``spawn``."""
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
 def leave_interrupts_to_parent() -> None:
