@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -52,22 +53,40 @@ def eval_classifier(
     realdata: Optional[Path] = typer.Option(None, "--realdata", help="Real-data root the keys point into (default: $CODEREASON_REALDATA)."),
     modes: List[str] = typer.Option(["ast", "paper"], "--mode", help="Modes to score (repeat the option)."),
     show_errors: bool = typer.Option(False, "--show-errors", help="List every misclassified key."),
+    by_source: bool = typer.Option(False, "--by-source", help="Score each real-data folder apart (95% Wilson intervals), then pooled."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores to this JSON file."),
 ) -> None:
     """Precision, recall, F1 and confusion matrix of each classifier mode on hand labels."""
     from codereason.classify import classify
-    from codereason.labels import attach_texts, evaluate, load_labels, realdata_root
+    from codereason.labels import attach_texts, evaluate, evaluate_by_source, load_labels, realdata_root
 
     rows = attach_texts(load_labels(labels), realdata_root(realdata))
     truth = [bool(r["label"]) for r in rows]
-    table = []
+    table, detailed = [], {}
     for mode in modes:
         predicted = [classify(r["response"], mode).code_reasoning for r in rows]
-        scores = evaluate(truth, predicted)
-        table.append({"mode": mode, "n": scores["n"], "precision": scores["precision"], "recall": scores["recall"],
-                      "f1": scores["f1"], **scores["confusion"]})
+        if by_source:
+            detailed[mode] = evaluate_by_source(rows, predicted)
+            table.extend(_interval_row(mode, score) for score in detailed[mode])
+        else:
+            scores = evaluate(truth, predicted)
+            table.append({"mode": mode, "n": scores["n"], "precision": scores["precision"], "recall": scores["recall"],
+                          "f1": scores["f1"], **scores["confusion"]})
         if show_errors:
             for r, p in zip(rows, predicted):
                 if p != bool(r["label"]):
                     typer.echo(f"[{mode}] {r['source']} record {r['record']} sample {r['sample']}: "
                                f"label {int(r['label'])}, predicted {int(p)} ({r.get('category', '')}: {r.get('note', '')})")
     print_table(table, title=f"classifier vs {len(rows)} hand labels")
+    if json_out:
+        json_out.write_text(json.dumps({"labels": [str(p) for p in labels], "n": len(rows), "scores": detailed or table},
+                                       indent=1) + "\n", encoding="utf-8")
+
+
+def _interval_row(mode: str, score: dict) -> dict:
+    def span(low_high) -> str:
+        return f"{low_high[0]:.3f}-{low_high[1]:.3f}"
+    return {"mode": mode, "source": score["source"], "n": score["n"], "pos": score["positives"],
+            "precision": score["precision"], "P 95%": span(score["precision_95"]),
+            "recall": score["recall"], "R 95%": span(score["recall_95"]), "f1": score["f1"],
+            "fp": score["fp"], "fn": score["fn"]}
