@@ -57,7 +57,7 @@ def eval_classifier(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores to this JSON file."),
 ) -> None:
     """Precision, recall, F1 and confusion matrix of each classifier mode on hand labels."""
-    from codereason.classify import classify
+    from codereason.classifier import classify
     from codereason.labels import attach_texts, evaluate, evaluate_by_source, load_labels, realdata_root
 
     rows = attach_texts(load_labels(labels), realdata_root(realdata))
