@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from codereason.classify import classify, classify_batches, classify_many
+from codereason.classifier import classify, classify_batches, classify_many
 from codereason.errors import CodeReasonError, ConfigError, InputFormatError, SchemaError
 from codereason.io import read_rollouts, read_rows
 from codereason.writers import RowWriter
@@ -22,8 +22,8 @@ __version__ = "0.1.0"
 
 # Names whose modules import heavier libraries, loaded on first access.
 _LAZY = {
-    "CodeFeatures": "codereason.estimator",
-    "CodeReasoningClassifier": "codereason.estimator",
+    "CodeFeatures": "codereason.classifier.estimator",
+    "CodeReasoningClassifier": "codereason.classifier.estimator",
     "code_reward": "codereason.integrations",
     "compute_score": "codereason.integrations",
     "code_frequency_metric": "codereason.integrations",

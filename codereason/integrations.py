@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from codereason.classify import classify
+from codereason.classifier import classify
 
 
 def _completion_text(completion: Any) -> str:

@@ -13,7 +13,8 @@ starts with ``./``, to the label file's own folder (texts we generated ourselves
 A key may instead carry a ``pointer`` (RFC 6901 JSON Pointer) that names the text inside
 the raw file, independent of any reader: for a JSONL file it points into the object on
 line ``record`` (0-based), for a JSON file into the whole document (``record`` is then
-``null``). ``sample`` is 0 for such keys.
+``null``); any other file (``.txt``, ``.lean``) is one text, named by the pointer ``""``.
+``sample`` is 0 for such keys.
 
 >>> resolve_pointer({"messages": [{"content": "a"}, {"content": "b"}]}, "/messages/1/content")
 'b'
@@ -89,8 +90,7 @@ def attach_texts(labels: list[dict[str, Any]], root: Path) -> list[dict[str, Any
                 by_source[path] = _index_responses(path)
             text = by_source[path].get((int(row["record"]), int(row["sample"])))
         if text is None:
-            raise SchemaError(row["label_file"], None,
-                              f"key {row['source']} record {row['record']} sample {row['sample']} not found under {root}")
+            raise SchemaError(row["label_file"], None, f"key {describe_key(row)} names no response text under {root}")
         row["response"] = text
     return labels
 
@@ -120,11 +120,13 @@ def _pointed_text(row: dict[str, Any], path: Path, documents: dict[Path, Any]) -
 
 
 def _load_document(path: Path) -> Any:
-    """A JSON file's document, or a JSONL file's lines (None for blank lines)."""
+    """A JSON file's document, a JSONL file's lines (None for blank lines), or any other file's text."""
     with open(path, encoding="utf-8") as handle:
         if path.suffix == ".jsonl":
             return [json.loads(line) if line.strip() else None for line in handle]
-        return json.load(handle)
+        if path.suffix == ".json":
+            return json.load(handle)
+        return handle.read()
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:
@@ -181,6 +183,12 @@ def wilson_interval(successes: int, total: int, z: float = 1.959964) -> tuple[fl
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def describe_key(row: dict[str, Any]) -> str:
+    """A label's key as one line: ``source record R sample S`` or ``source pointer /a/0``."""
+    where = f"{row['source']} record {row['record']}"
+    return where + (f" pointer {row['pointer']!r}" if "pointer" in row else f" sample {row['sample']}")
+
+
 def source_group(source: str) -> str:
     """The real-data folder a label's source lies in (``./`` sources: the file's name)."""
     parts = Path(source).parts
@@ -195,7 +203,7 @@ def scores_with_intervals(y_true, y_pred) -> dict[str, Any]:
     tn = len(y_true) - tp - fp - fn
     precision = tp / (tp + fp) if tp + fp else float("nan")
     recall = tp / (tp + fn) if tp + fn else float("nan")
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
     return {"n": len(y_true), "positives": tp + fn, "tp": tp, "fp": fp, "fn": fn, "tn": tn,
             "precision": precision, "precision_95": wilson_interval(tp, tp + fp),
             "recall": recall, "recall_95": wilson_interval(tp, tp + fn), "f1": f1}

@@ -32,7 +32,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from codereason.classify import MODES, classify, classify_batches, load_classifier
+from codereason.classifier import MODES, classify, classify_batches, load_classifier
 from codereason.errors import CodeReasonError, ConfigError, SchemaError, WorkerError
 from codereason.io import counts_samples, read_rows, resolve_format, splittable
 from codereason.jsonl import LineRange, split_lines

@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
-from codereason.classify import MODES, classify_many
+from codereason.classifier import MODES, classify_many
 from codereason.errors import ConfigError
 from codereason.grade import DEFAULT_TIMEOUT_S, GradeCache, GraderPool, grade_many, stored_correct
 from codereason.io import infer_step, iter_input_files, read_rows

@@ -15,7 +15,7 @@ import pytest
 from codereason import classify, classify_batches, classify_many
 from codereason.errors import ConfigError, WorkerError
 
-classify_module = importlib.import_module("codereason.classify")  # the package's `classify` is the function
+classify_module = importlib.import_module("codereason.classifier.parallel")  # the package's `classify` is the function
 
 FENCE = "```"
 

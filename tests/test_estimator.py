@@ -9,7 +9,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
-from codereason.estimator import FEATURE_NAMES, CodeFeatures, CodeReasoningClassifier
+from codereason.classifier.estimator import CodeFeatures, CodeReasoningClassifier
+from codereason.classifier.features import FEATURE_NAMES
 from tests.test_classify import CASES
 
 TEXTS = [c.text for c in CASES]

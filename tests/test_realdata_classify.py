@@ -19,7 +19,7 @@ PAPER_FREQ = [0.550, 0.808, 0.480, 0.818, 0.472]
 AST_FREQ = [0.548, 0.808, 0.480, 0.818, 0.472]
 # The numbers the issue quotes (from the data's SOURCE.md): "```python" in the response.
 FENCE_FREQ = [0.548, 0.808, 0.480, 0.818, 0.472]
-LABEL_FILES = sorted((Path(__file__).parent.parent / "data" / "labels").glob("*.jsonl"))
+DESIGN_LABEL_FILES = sorted((Path(__file__).parent.parent / "data" / "labels").glob("*.jsonl"))
 
 
 def math500(spurious_results: Path, step: str) -> list[dict]:
@@ -54,10 +54,10 @@ def test_ast_agrees_with_paper_on_math500(labelled_math500) -> None:
     assert agreement >= 0.995
 
 
-def test_hand_labelled_precision_and_recall(realdata) -> None:
-    if not LABEL_FILES:
+def test_design_set_precision_and_recall(realdata) -> None:
+    if not DESIGN_LABEL_FILES:
         pytest.skip("no label files in data/labels")
-    rows = attach_texts(load_labels(LABEL_FILES), realdata)
+    rows = attach_texts(load_labels(DESIGN_LABEL_FILES), realdata)
     assert len(rows) >= 300
     scores = evaluate([bool(r["label"]) for r in rows], [classify(r["response"]).code_reasoning for r in rows])
     assert scores["precision"] >= 0.99 and scores["recall"] >= 0.99, scores

@@ -16,16 +16,17 @@ import codereason.cli.train_cmd  # noqa: F401
 from codereason import classify
 from codereason.cli._app import app
 from codereason.errors import ConfigError
-from codereason.estimator import (FEATURE_NAMES, CodeFeatures, CodeReasoningClassifier, LearnedModel,
-                                  default_learned_model, load_learned)
+from codereason.classifier.estimator import CodeFeatures, CodeReasoningClassifier, load_learned
+from codereason.classifier.features import FEATURE_NAMES
+from codereason.classifier.learned import LearnedModel, classifiers_dir, default_learned_model
 from codereason.labels import attach_texts, load_labels
-from codereason.training import CANDIDATES, find_disagreements, make_candidate, train, write_classifier
+from codereason.classifier.training import CANDIDATES, find_disagreements, make_candidate, train, write_classifier
 from tests.conftest import REPO
 from tests.test_classify import CASES
 
 TEXTS = [c.text for c in CASES]
 LABELS = np.array([c.code for c in CASES])
-SHIPPED = REPO / "classifiers" / "learned-v1"
+SHIPPED = classifiers_dir() / "learned-v1"
 LABEL_FILES = sorted((REPO / "data" / "labels").glob("dev-*.jsonl"))
 runner = CliRunner()
 
@@ -103,7 +104,7 @@ def test_training_on_the_labelled_set_is_honest_and_reproduces_the_shipped_model
     chosen = result.cv[result.chosen]["overall"]
     assert chosen["precision"] >= 0.99 and chosen["recall"] >= 0.99
     shipped = json.loads((SHIPPED / "metrics.json").read_text())
-    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "classifiers/learned-v1 is stale: retrain it"
+    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "codereason/classifier/versions/learned-v1 is stale: retrain it"
     write_classifier(result, tmp_path / "learned-v1")
     fresh = json.loads((tmp_path / "learned-v1" / "weights.json").read_text())
     ours = json.loads((SHIPPED / "weights.json").read_text())

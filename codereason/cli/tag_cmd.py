@@ -57,8 +57,8 @@ def eval_classifier(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores to this JSON file."),
 ) -> None:
     """Precision, recall, F1 and confusion matrix of each classifier mode on hand labels."""
-    from codereason.classify import classify
-    from codereason.labels import attach_texts, evaluate, evaluate_by_source, load_labels, realdata_root
+    from codereason.classifier import classify
+    from codereason.labels import attach_texts, describe_key, evaluate, evaluate_by_source, load_labels, realdata_root
 
     rows = attach_texts(load_labels(labels), realdata_root(realdata))
     truth = [bool(r["label"]) for r in rows]
@@ -75,7 +75,7 @@ def eval_classifier(
         if show_errors:
             for r, p in zip(rows, predicted):
                 if p != bool(r["label"]):
-                    typer.echo(f"[{mode}] {r['source']} record {r['record']} sample {r['sample']}: "
+                    typer.echo(f"[{mode}] {describe_key(r)}: "
                                f"label {int(r['label'])}, predicted {int(p)} ({r.get('category', '')}: {r.get('note', '')})")
     print_table(table, title=f"classifier vs {len(rows)} hand labels")
     if json_out:

@@ -9,7 +9,7 @@ whole response):
   at least one line that only code has (an import, a ``def``, a ``print(``...);
 - ``inline``: a single-backtick span outside fences.
 
-A segment is a *candidate*; :mod:`codereason.classify` verifies it.
+A segment is a *candidate*; :mod:`codereason.classifier.verify` verifies it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from itertools import islice
 from dataclasses import dataclass
 from typing import Iterator
 
-from codereason import patterns
+from codereason.classifier import patterns
 
 # Only this many characters of a segment are ever verified (bounded time).
 MAX_SEGMENT_CHARS = 4000

@@ -1,15 +1,15 @@
 """Train the learned classifier on hand labels, with honest cross-validated metrics.
 
-Two candidate models on :data:`~codereason.estimator.FEATURE_NAMES`: a scaled
+Two candidate models on :data:`~codereason.classifier.estimator.FEATURE_NAMES`: a scaled
 logistic regression and gradient boosting. Each is scored by out-of-fold
 predictions (``cross_val_predict`` with a seeded ``StratifiedKFold``): every
 labelled response is predicted by a model that never saw it. The candidate with
 the better cross-validated F1 (then accuracy; ties go to the simpler logistic
 regression) is refitted on all labels and written as a classifier folder::
 
-    classifiers/<name>/weights.json   the model as JSON numbers (LearnedModel)
-    classifiers/<name>/metrics.json   cross-validated metrics, overall and per source
-    classifiers/<name>/card.md        data, features, metrics, versions, how to reproduce
+    codereason/classifier/versions/<name>/weights.json   the model as JSON numbers (LearnedModel)
+    codereason/classifier/versions/<name>/metrics.json   cross-validated metrics, overall and per source
+    codereason/classifier/versions/<name>/card.md        data, features, metrics, versions, how to reproduce
 
 What ``codereason train-classifier`` runs.
 """
@@ -26,10 +26,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from codereason.classify import RULES_VERSION
-from codereason.estimator import FEATURE_NAMES, CodeFeatures, LearnedModel
+from codereason.classifier import RULES_VERSION
+from codereason.classifier.estimator import CodeFeatures
+from codereason.classifier.features import FEATURE_NAMES
+from codereason.classifier.learned import LearnedModel
 from codereason.errors import ConfigError
-from codereason.labels import evaluate
+from codereason.labels import evaluate, source_group
 
 CANDIDATES = ("logistic_regression", "gradient_boosting")
 DEFAULT_FOLDS = 5
@@ -52,11 +54,6 @@ def make_candidate(name: str, seed: int = DEFAULT_SEED):
     if name == "gradient_boosting":
         return GradientBoostingClassifier(n_estimators=100, max_depth=2, learning_rate=0.1, random_state=seed)
     raise ConfigError.bad_choice("model", name, CANDIDATES)
-
-
-def source_group(source: str) -> str:
-    """The real-data folder a label key points into (its first path component)."""
-    return source.split("/", 1)[0]
 
 
 @dataclass
@@ -187,9 +184,9 @@ _CARD = """# Classifier `{name}`: learned code-reasoning classifier
   cross-validated F1 between a scaled logistic regression and gradient boosting (100 trees, depth 2).
 - **Weights**: `weights.json` (plain JSON numbers, format `codereason-learned-v1`; no pickle).
   Load with `CodeReasoningClassifier(mode="learned").fit(texts)` (the shipped `learned-v1`),
-  `codereason.estimator.load_learned("classifiers/{name}")`, or `--mode learned` in the CLI.
+  `codereason.classifier.estimator.load_learned("codereason/classifier/versions/{name}")`, or `--mode learned` in the CLI.
 - **Trained**: {date}, scikit-learn {sklearn}, features from rule set `{rules}`.
-- **Definition** of code reasoning: as in `classifiers/rules-v1/card.md` (program source the
+- **Definition** of code reasoning: as in `codereason/classifier/versions/rules-v1/card.md` (program source the
   model wrote while working the problem: at least one executable statement or definition).
 
 ## Data
@@ -216,7 +213,7 @@ the same folds adds a small optimistic bias.
 ## Reproduce
 
 ```
-CODEREASON_REALDATA=/path/to/realdata codereason train-classifier {files} -o classifiers/{name}/
+CODEREASON_REALDATA=/path/to/realdata codereason train-classifier {files} -o codereason/classifier/versions/{name}/
 ```
 `notebooks/classifier_validation.ipynb` shows every error.
 """
@@ -246,7 +243,7 @@ def find_disagreements(root: str | os.PathLike, mode_a: str = "ast", mode_b: str
 
     These are the responses to label first (active learning).
     """
-    from codereason.classify import classify
+    from codereason.classifier import classify
 
     found = []
     for source, record, sample, text in iter_keyed_responses(root, globs):
@@ -260,8 +257,8 @@ def rule_metrics(rows: Sequence[dict], modes: Sequence[str] = ("ast", "paper")) 
     """Metrics of rule modes on labelled rows (with ``response`` texts), overall and per source.
 
     Rules are not fitted on the labels, so these are plain held-out scores (what
-    ``classifiers/rules-v1/metrics.json`` records).
+    ``codereason/classifier/versions/rules-v1/metrics.json`` records).
     """
-    from codereason.classify import classify
+    from codereason.classifier import classify
 
     return {mode: metrics_by_source(rows, [classify(r["response"], mode).code_reasoning for r in rows]) for mode in modes}

@@ -1,0 +1,56 @@
+"""Numeric features of a response, for the learned model (no scikit-learn needed)."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+from codereason.classifier import patterns
+from codereason.classifier.segments import candidate_segments
+from codereason.classifier.verify import python_evidence, verify_segment
+
+FEATURE_NAMES = (
+    "n_fences", "n_python_fences", "n_other_language_fences", "n_output_fences", "n_untagged_fences",
+    "n_unfenced_runs", "n_inline_spans", "n_verified_segments", "max_statements", "min_error_share",
+    "max_strong_statements", "rule_code", "n_code_lines_log", "mentions_python", "has_unclosed_fence",
+    "length_log",
+)
+
+
+def response_features(text: str) -> list[float]:
+    """One response's feature vector, in :data:`FEATURE_NAMES` order."""
+    fences, outside = candidate_segments(text)
+    segments = [*fences, *outside]
+    evidence = [python_evidence(text[s.start:s.end]) for s in segments if s.tag not in patterns.OUTPUT_TAGS]
+    verified = [s for s in segments if verify_segment(text, s)]
+    n_code_lines = sum(text.count("\n", s.start, s.end) + 1 for s in verified)
+    return [
+        len(fences),
+        sum(f.tag in patterns.PYTHON_TAGS for f in fences),
+        sum(f.tag in patterns.OTHER_LANGUAGE_TAGS for f in fences),
+        sum(f.tag in patterns.OUTPUT_TAGS for f in fences),
+        sum(not f.tag for f in fences),
+        sum(s.style == "unfenced" for s in outside),
+        sum(s.style == "inline" for s in outside),
+        len(verified),
+        max((e.n_statements for e in evidence), default=0),
+        min((e.error_share for e in evidence), default=1.0),
+        max((e.n_strong for e in evidence), default=0),
+        float(bool(verified)),
+        math.log1p(n_code_lines),
+        float("python" in text.lower()),
+        float(any(not f.closed for f in fences)),
+        math.log1p(len(text)),
+    ]
+
+
+def feature_matrix(texts: Iterable) -> np.ndarray:
+    """``(n, len(FEATURE_NAMES))`` floats for texts (``None`` counts as empty)."""
+    return np.array([response_features(as_text(t)) for t in texts], dtype=float).reshape(-1, len(FEATURE_NAMES))
+
+
+def as_text(value) -> str:
+    """Texts may arrive as str, None or numpy scalars from a DataFrame column."""
+    return value if isinstance(value, str) else ("" if value is None else str(value))
