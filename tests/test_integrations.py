@@ -95,12 +95,14 @@ def test_ground_truth_names_a_missing_column() -> None:
 
 
 def test_format_reward_needs_a_closed_nonempty_box() -> None:
-    texts = ["$\\boxed{12}$", "$\\boxed{}$ then $\\boxed{x+1}$", "$\\boxed{ }$", "$\\boxed{12", "12", "\\boxed{\\frac{1}{2}}"]
+    texts = ["$\\boxed{12}$", "$\\boxed{}$ then $\\boxed{x+1}$", "$\\boxed{ }$", "$\\boxed{12", "12",
+             "\\boxed{\\frac{1}{2}}"]
     assert trl_call(FormatReward(), texts) == [1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
 
 
 def test_python_reward_is_the_paper_rule() -> None:
-    assert trl_call(PythonMention(), ["PYTHON", "py thon", "```python\nx = 1\n```", "import math"]) == [1.0, 0.0, 1.0, 0.0]
+    texts = ["PYTHON", "py thon", "```python\nx = 1\n```", "import math"]
+    assert trl_call(PythonMention(), texts) == [1.0, 0.0, 1.0, 0.0]
 
 
 def test_no_python_compound_keeps_the_reward_only_without_python() -> None:

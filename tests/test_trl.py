@@ -74,7 +74,8 @@ def grpo_run(tiny_model_dir, tmp_path_factory):  # noqa: F811
     exec(compile(readme_trainer_block(), str(README), "exec"), namespace)
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    dataset = Dataset.from_dict({"prompt": [f"Problem {i}: what is 6 times 7?" for i in range(8)], "answer": [GOLD] * 8})
+    prompts = [f"Problem {i}: what is 6 times 7?" for i in range(8)]
+    dataset = Dataset.from_dict({"prompt": prompts, "answer": [GOLD] * 8})
     out = tmp_path_factory.mktemp("grpo")
     history = namespace["train_grpo"](
         model, tokenizer, dataset, str(out),
@@ -111,7 +112,8 @@ def test_every_step_logs_the_metrics(grpo_run) -> None:
     history, _ = grpo_run
     rows = step_rows(history)
     assert [row["step"] for row in rows] == [1, 2]
-    for row in rows:
+    for row in rows:  # shown with pytest -s (the README quotes them)
+        print({k: round(v, 4) for k, v in row.items() if k.startswith("code_reasoning/")}, "step", row["step"])
         assert "loss" in row and "rewards/ground_truth/mean" in row
         assert row["rewards/code_reasoning_metrics/mean"] is None  # it gives no reward
 

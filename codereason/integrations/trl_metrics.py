@@ -109,8 +109,9 @@ class CodeReasoningMetrics:
         return [g.correct is True for g in grades]
 
     def __repr__(self) -> str:
-        source = f"accuracy_reward={self.accuracy_reward!r}" if self.accuracy_reward else f"answer_column={self.answer_column!r}"
-        return f"CodeReasoningMetrics({source}, mode={self.mode!r})"
+        if self.accuracy_reward is not None:
+            return f"CodeReasoningMetrics(accuracy_reward={self.accuracy_reward!r}, mode={self.mode!r})"
+        return f"CodeReasoningMetrics(answer_column={self.answer_column!r}, mode={self.mode!r})"
 
 
 def observations(labels: Sequence[CodeLabel], correct: Sequence[bool]) -> list[tuple[str, float]]:
