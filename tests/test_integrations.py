@@ -209,3 +209,38 @@ def test_verl_acc_against_the_true_answer_under_the_incorrect_reward() -> None:
     assert (info["score"], info["acc"]) == (1.0, 0.0)
     with pytest.raises(ConfigError, match=r"extra_info\['answer'\].*have: index"):
         score("math", PROSE, "13", {"index": 3})
+
+
+# ------------------------------------------------------------ real training rollouts
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_metrics_equal_track_on_real_grpo_training_batches(realdata) -> None:
+    """CodeReasoningMetrics on the logged rollouts of real GRPO steps (Qwen2.5-Math-1.5B, CS336 run)
+    gives the numbers ``codereason track`` gives for those steps, graded or from the run's own reward."""
+    import json
+
+    from codereason.track import TrackOptions, collect, step_table
+
+    run = realdata / "cs336-grpo-qwen1p5b-rollouts" / "question_only"
+    step_dirs = [run / f"grpo_step_{step:06d}" for step in range(8, 201, 8)]  # 25 steps x 8 rollouts
+    graded = step_table(collect(step_dirs, TrackOptions(cache=False)), n_boot=0).set_index("step")
+    stored_options = TrackOptions(cache=False, use_stored_score=True)
+    stored = step_table(collect(step_dirs, stored_options), n_boot=0).set_index("step")
+    keys = {"frequency": "code_freq", "python_mention": "code_freq_paper", "accuracy": "accuracy",
+            "acc_given_code": "acc_given_code", "acc_given_lang": "acc_given_lang"}
+    by_answer = CodeReasoningMetrics(answer_column="ground_truth")
+    by_reward = CodeReasoningMetrics(accuracy_reward=lambda completions, answer_reward, **kw: answer_reward)
+    seen = 0
+    for directory in step_dirs:
+        rows = [json.loads(line) for line in (directory / "sample_rollouts.jsonl").read_text().splitlines()]
+        texts, step = [r["response"] for r in rows], int(directory.name.split("_")[-1])
+        for metrics, table in ((by_answer, graded), (by_reward, stored)):
+            got = metrics.compute(texts, ground_truth=[r["ground_truth"] for r in rows],
+                                  answer_reward=[r["answer_reward"] for r in rows])
+            for name, column in keys.items():
+                want = table.loc[step, column]
+                assert (math.isnan(got["code_reasoning/" + name]) and math.isnan(want)) or \
+                    got["code_reasoning/" + name] == pytest.approx(want), (step, name)
+        seen += len(texts)
+    assert seen == 200 == int(graded["n_responses"].sum())
