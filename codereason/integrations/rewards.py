@@ -58,7 +58,7 @@ class Reward:
 
 
 class GroundTruth(Reward):
-    """The paper's *ground truth* reward: 1 when the final answer is correct, else 0.
+    """The *ground truth* reward of Shao et al. (2025), arXiv 2506.10947: 1 when the final answer is correct, else 0.
 
     Correctness is ``codereason track``'s: math-verify on the last ``\\boxed{}``
     (or the whole text when there is none) against the gold answer; a response
@@ -97,10 +97,10 @@ class GroundTruth(Reward):
 
 
 class IncorrectReward(GroundTruth):
-    """The paper's *incorrect* reward: 1 when the final answer matches a wrong label, else 0.
+    """The *incorrect* reward of Shao et al. (2025), arXiv 2506.10947: 1 when the answer matches a wrong label.
 
-    The paper labels each training problem with an incorrect answer (one of the
-    model's own wrong answers) and rewards only responses that reach it. Graded
+    The paper trains on deliberately wrong labels and rewards only responses
+    that reach them (its answer correlates negatively with correctness). Graded
     like :class:`GroundTruth`, against ``column`` instead of the true answer; in
     verl, put the wrong label in ``reward_model.ground_truth``.
     """
@@ -112,7 +112,7 @@ class IncorrectReward(GroundTruth):
 
 
 class FormatReward(Reward):
-    """The paper's *format* reward: 1 when the response holds at least one non-empty ``\\boxed{}``.
+    """The *format* reward of Shao et al. (2025), arXiv 2506.10947: 1 for at least one non-empty ``\\boxed{}``.
 
     Whatever the box holds, right or wrong; an unclosed box (a truncated
     response) or one holding only spaces does not count.
@@ -125,7 +125,7 @@ class FormatReward(Reward):
 
 
 class RandomReward(Reward):
-    """The paper's *random* reward: 1 with probability ``gamma``, whatever the response (Bernoulli(gamma)).
+    """The *random* reward of Shao et al. (2025), arXiv 2506.10947: Bernoulli(``gamma``), whatever the response.
 
     Draws come from a generator seeded with ``seed``, one per response in call
     order, so a run is reproducible. Each process draws its own stream: give
@@ -152,7 +152,7 @@ class RandomReward(Reward):
 
 
 class PythonMention(Reward):
-    """The paper's *Python* reward: 1 when ``"python" in response.lower()``, else 0.
+    """The *Python* reward of Shao et al. (2025), arXiv 2506.10947: 1 when ``"python" in response.lower()``, else 0.
 
     The paper uses it to push code reasoning up (its Python-mention rule is the
     same one the ``paper`` classifier mode uses).
@@ -165,7 +165,7 @@ class PythonMention(Reward):
 
 
 class NoPython(Reward):
-    """The paper's *no-Python* compound: ``reward`` AND NOT :class:`PythonMention`.
+    """The *no-Python* compound of Shao et al. (2025), arXiv 2506.10947: ``reward`` AND NOT :class:`PythonMention`.
 
     A response scores ``reward``'s score when it does not contain the string
     "python" (any case) and 0 when it does; the paper uses these compounds to
