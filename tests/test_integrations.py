@@ -145,8 +145,8 @@ def test_metrics_log_one_value_per_completion_and_give_no_reward() -> None:
     assert logs.means() == {
         "code_reasoning/frequency": 2 / 5, "code_reasoning/python_mention": 3 / 5, "code_reasoning/accuracy": 2 / 5,
         "code_reasoning/acc_given_code": 1 / 2, "code_reasoning/acc_given_lang": 1 / 3}
-    assert logs.extra == {"code_reasoning": [True, True, False, False, False],
-                          "correct": [True, False, True, False, False]}
+    assert logs.extra == {"codereason/code": [True, True, False, False, False],
+                          "codereason/correct": [True, False, True, False, False]}
 
 
 def test_metrics_compute_equals_what_trl_logs() -> None:

@@ -144,5 +144,6 @@ def test_the_run_is_not_trivial(grpo_run) -> None:
 def test_completions_table_carries_the_labels(grpo_run) -> None:
     history, out = grpo_run
     table = logged_completions(out, step_rows(history)[-1]["step"])
-    assert table["code_reasoning"].tolist() == [classify(t).code_reasoning for t in table["completion"]]
-    assert table["correct"].tolist() == [grade(gold=GOLD, response=t).correct is True for t in table["completion"]]
+    texts = table["completion"].tolist()
+    assert table["codereason/code"].tolist() == [classify(t).code_reasoning for t in texts]
+    assert table["codereason/correct"].tolist() == [grade(gold=GOLD, response=t).correct is True for t in texts]

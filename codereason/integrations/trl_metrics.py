@@ -86,8 +86,8 @@ class CodeReasoningMetrics:
         for name, value in observations(labels, correct):
             log_metric(PREFIX + name, value)
         if log_extra is not None:
-            log_extra("code_reasoning", [label.code_reasoning for label in labels])
-            log_extra("correct", correct)
+            log_extra("codereason/code", [label.code_reasoning for label in labels])
+            log_extra("codereason/correct", correct)
         return [None] * len(labels)
 
     def compute(self, completions: Sequence[Any], **columns) -> dict[str, float]:
