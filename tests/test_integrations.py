@@ -89,6 +89,18 @@ def test_ground_truth_and_incorrect_rewards() -> None:
     assert trl_call(IncorrectReward("wrong"), BATCH, **columns) == [0.0, 1.0, 0.0, 1.0, 0.0]
 
 
+@pytest.mark.parametrize("gold", [["12"], {"answer": "12"}, True])
+def test_a_gold_answer_that_is_not_one_text_is_refused(gold) -> None:
+    with pytest.raises(ConfigError, match="gold answer 1"):
+        trl_call(GroundTruth("answer"), [CODE, PROSE], answer=["12", gold])
+    with pytest.raises(ConfigError, match="gold answer 0"):
+        compute_score("math", PROSE, gold)
+
+
+def test_numeric_gold_answers_are_graded() -> None:
+    assert trl_call(GroundTruth("answer"), [CODE, PROSE], answer=[12, 12.0]) == [1.0, 1.0]
+
+
 def test_ground_truth_names_a_missing_column() -> None:
     with pytest.raises(ConfigError, match=r"'answer'.*columns: solution"):
         trl_call(GroundTruth("answer"), [CODE], solution=["12"])
@@ -177,6 +189,12 @@ def test_an_accuracy_reward_that_is_not_0_or_1_is_refused() -> None:
     metrics = CodeReasoningMetrics(accuracy_reward=lambda completions, **kw: [0.5] * len(completions))
     with pytest.raises(ConfigError, match="returned 0.5 for completion 0"):
         trl_call(metrics, [CODE], answer=["12"])
+
+
+def test_an_accuracy_reward_with_a_value_missing_is_refused() -> None:
+    metrics = CodeReasoningMetrics(accuracy_reward=lambda completions, **kw: [1.0])
+    with pytest.raises(ConfigError, match="returned 1 values for 2 completions"):
+        trl_call(metrics, [CODE, PROSE])
 
 
 def test_metrics_outside_trl_say_how_to_use_them() -> None:

@@ -13,6 +13,7 @@ or a list of chat messages whose last one is the assistant's (conversational one
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Mapping, Sequence
 
 from codereason.errors import ConfigError, InputFormatError
@@ -85,10 +86,25 @@ def grade_texts(texts: Sequence[str], golds: Sequence[Any], *, require_boxed: bo
         timeout_s: seconds per text in a worker process (:func:`codereason.grade.grade_many`);
             None grades in this process without a deadline.
     """
+    golds = [gold_text(g, i) for i, g in enumerate(golds)]
     if timeout_s is None:
-        return [grade(gold=None if g is None else str(g), response=t, require_boxed=require_boxed)
-                for t, g in zip(texts, golds, strict=True)]
+        return [grade(gold=g, response=t, require_boxed=require_boxed) for t, g in zip(texts, golds, strict=True)]
     return grade_many(list(zip(golds, texts, strict=True)), require_boxed=require_boxed, timeout_s=timeout_s)
 
 
-__all__ = ["TRAINER_KWARGS", "completion_text", "completion_texts", "dataset_column", "grade_texts"]
+def gold_text(gold: Any, index: int = 0) -> str | None:
+    """A gold answer as the grader reads it: text or a number; None stays None (``parse_error``).
+
+    Raises:
+        ConfigError: a list, dict or other value that has no single answer text.
+    """
+    if gold is None or isinstance(gold, str):
+        return gold
+    if isinstance(gold, numbers.Number) and not isinstance(gold, bool):
+        return str(gold)
+    raise ConfigError(
+        f"gold answer {index} is a {type(gold).__name__} ({gold!r:.60}); give one answer as text or a number"
+    )
+
+
+__all__ = ["TRAINER_KWARGS", "completion_text", "completion_texts", "dataset_column", "gold_text", "grade_texts"]

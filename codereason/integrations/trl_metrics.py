@@ -103,7 +103,10 @@ class CodeReasoningMetrics:
     def _correct(self, completions: Sequence[Any], texts: list[str], kwargs: dict) -> list[bool]:
         if self.accuracy_reward is not None:
             quiet = {**kwargs, "log_metric": _ignore, "log_extra": _ignore}
-            return [_as_correct(v, i) for i, v in enumerate(self.accuracy_reward(completions=completions, **quiet))]
+            values = list(self.accuracy_reward(completions=completions, **quiet))
+            if len(values) != len(texts):
+                raise ConfigError(f"accuracy_reward returned {len(values)} values for {len(texts)} completions")
+            return [_as_correct(v, i) for i, v in enumerate(values)]
         golds = dataset_column(kwargs, self.answer_column, len(texts), "CodeReasoningMetrics")
         grades = grade_texts(texts, golds, require_boxed=self.require_boxed, timeout_s=self.timeout_s)
         return [g.correct is True for g in grades]
