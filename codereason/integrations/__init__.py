@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from codereason.classify import classify
+from codereason.classifier import classify
 from codereason.integrations.batch import completion_texts
 from codereason.integrations.rewards import (
     PAPER_REWARDS, FormatReward, GroundTruth, IncorrectReward, NoPython, PythonMention, RandomReward, Reward,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-from codereason.classify import MODES, classify
+from codereason.classifier import MODES, classify
 from codereason.errors import ConfigError
 from codereason.grade import DEFAULT_TIMEOUT_S
 from codereason.integrations.batch import completion_texts, dataset_column, grade_texts

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from codereason.classify import MODES, classify
+from codereason.classifier import MODES, classify
 from codereason.errors import ConfigError
 from codereason.integrations.batch import grade_texts
 from codereason.integrations.rewards import Reward
