@@ -46,3 +46,6 @@ def view(
     if summary.evidence_mismatches:
         typer.echo(f"note: {summary.evidence_mismatches} responses carry an ast label from the input that the "
                    "evidence on the page does not reproduce (tagged by another classifier version?)", err=True)
+    if summary.merged_checkpoints:
+        typer.echo("note: several checkpoints share a step, their responses are pooled in one table row: "
+                   + ", ".join(f"{b} step {s}" for b, s in summary.merged_checkpoints), err=True)

@@ -94,7 +94,7 @@
   }
 
   function refresh() {
-    var f = currentFilter();
+    var started = performance.now(), f = currentFilter();
     if (f.search && !lowered) lowered = R.text.map(function (t) { return t.toLowerCase(); });
     matches = [];
     var problems = {};
@@ -111,6 +111,7 @@
     });
     page = 0;
     render();
+    document.body.setAttribute("data-filter-ms", (performance.now() - started).toFixed(1));
   }
 
   // ----------------------------------------------------------------- the list
@@ -245,5 +246,6 @@
 
   setUp();
   refresh();
+  document.body.setAttribute("data-ready-ms", performance.now().toFixed(0));  // since navigation started
   document.body.setAttribute("data-ready", "1");
 })();

@@ -36,6 +36,8 @@ class ViewSummary:
             fields, when it had them) disagrees with the evidence re-computed for
             the page; 0 when the labels were made by this version.
         size_bytes: size of the file.
+        merged_checkpoints: ``(benchmark, step)`` groups holding several checkpoints
+            (their responses are pooled in one row of the table, as ``track`` does).
     """
 
     path: Path
@@ -44,6 +46,7 @@ class ViewSummary:
     n_problems: int
     evidence_mismatches: int
     size_bytes: int
+    merged_checkpoints: tuple[tuple[str, int], ...] = ()
 
 
 def write_view(
@@ -80,12 +83,21 @@ def write_view(
     moves = transition_table(responses, strategy=strategy)
     shown, counts = sample_responses(responses, max_responses, seed)
     payload = response_payload(shown, problem_states(responses, strategy))
-    meta = _meta(options, responses, shown, counts, max_responses, strategy)
+    merged = _merged_checkpoints(responses)
+    meta = {**_meta(options, responses, shown, counts, max_responses, strategy),
+            "merged": [f"{b} step {s}" for b, s in merged]}
     html = render_page(payload, meta, table, figure_png(table, moves if not moves.empty else None, title))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html, encoding="utf-8")
     return ViewSummary(output, len(responses), len(shown), len(payload["problems"]),
-                       payload["evidence_mismatches"], output.stat().st_size)
+                       payload["evidence_mismatches"], output.stat().st_size, merged)
+
+
+def _merged_checkpoints(responses) -> tuple[tuple[str, int], ...]:
+    """(benchmark, step) pairs whose responses come from more than one checkpoint."""
+    names = responses.assign(checkpoint=responses["checkpoint"].astype(str)).groupby(["benchmark", "step"])["checkpoint"]
+    counts = names.nunique()
+    return tuple((b, int(s)) for (b, s), n in counts.items() if n > 1)
 
 
 def _meta(options: TrackOptions, responses, shown, counts, max_responses: int, strategy: str) -> dict:
