@@ -75,6 +75,19 @@ def test_sample_keeps_the_budget_per_group_in_input_order():
     assert len(same) == 100 and (all_counts["shown"] == all_counts["total"]).all()
 
 
+@pytest.mark.parametrize("strategy", ["greedy", "majority"])
+def test_problem_states_follow_the_metrics_rule(strategy):
+    from codereason.metrics import problem_states as reference
+
+    codes = [True, False, False, True, True, False, True, True, False, False, False, True]
+    frame = pd.DataFrame({"benchmark": "b", "step": [0] * 6 + [50] * 6, "problem_id": ["p1", "p1", "p1", "p2", "p2", "p2"] * 2,
+                          "sample_idx": [2, 0, 1] * 4, "code": codes, "correct": True})
+    states = problem_states(frame, strategy)
+    for step, part in frame.groupby("step"):
+        assert {pid: states[("b", pid)][step] for pid in ("p1", "p2")} == \
+            {pid: state.code for pid, state in reference(part, strategy).items()}
+
+
 def test_embedded_json_cannot_close_its_script_element():
     text = embed_json({"t": HOSTILE})
     assert "</script" not in text.lower() and json.loads(text)["t"] == HOSTILE

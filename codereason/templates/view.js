@@ -95,7 +95,7 @@
 
   function refresh() {
     var started = performance.now(), f = currentFilter();
-    if (f.search && !lowered) lowered = R.text.map(function (t) { return t.toLowerCase(); });
+    if (f.search) lowerTexts();
     matches = [];
     var problems = {};
     for (var i = 0; i < N; i++) if (keep(i, f)) { matches.push(i); problems[R.prob[i]] = 1; }
@@ -217,7 +217,7 @@
 
   // ------------------------------------------------------------ problem view
   function openProblem(p) {
-    var problem = DATA.problems[p], view = $("problem-view"), columns = $("pv-columns");
+    var started = performance.now(), problem = DATA.problems[p], view = $("problem-view"), columns = $("pv-columns");
     $("pv-title").textContent = DATA.benchmarks[problem.bench] + " · problem " + problem.id + " · " +
       byProblem[p].length + " responses on this page";
     $("pv-prompt").textContent = problem.prompt || "(no prompt in the input)";
@@ -240,12 +240,16 @@
     });
     view.hidden = false;
     view.scrollTop = 0;
+    document.body.setAttribute("data-problem-ms", (performance.now() - started).toFixed(1));
   }
 
   function closeProblem() { $("problem-view").hidden = true; }
 
+  function lowerTexts() { if (!lowered) lowered = R.text.map(function (t) { return t.toLowerCase(); }); }
+
   setUp();
   refresh();
+  setTimeout(lowerTexts, 300);  // ready for the first search, after the first paint
   document.body.setAttribute("data-ready-ms", performance.now().toFixed(0));  // since navigation started
   document.body.setAttribute("data-ready", "1");
 })();

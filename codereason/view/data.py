@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from codereason.errors import CodeReasonError, ConfigError
-from codereason.metrics import STRATEGIES, problem_states as _states_at
+from codereason.metrics import STRATEGIES
 from codereason.track import TrackOptions, collect, iter_tracked_rows
 
 KEY_COLUMNS = ("step", "benchmark", "problem_id", "sample_idx")
@@ -111,17 +111,23 @@ def _largest_remainder(sizes: np.ndarray, budget: int) -> np.ndarray:
 def problem_states(frame: pd.DataFrame, strategy: str = "auto") -> dict[tuple[str, str], dict[int, bool]]:
     """``{(benchmark, problem_id): {step: code}}``: each problem's strategy at each step it was asked.
 
-    ``strategy`` is as for :func:`codereason.track.transition_table`: ``greedy``,
-    ``majority`` or ``auto`` (greedy for one sample per problem and step, else majority).
+    ``strategy`` is as for :func:`codereason.track.transition_table`: ``greedy``
+    (the sample with the lowest ``sample_idx`` decides), ``majority`` (code when at
+    least half the samples are code) or ``auto`` (greedy for one sample per problem
+    and step, else majority). The rule of :func:`codereason.metrics.problem_states`,
+    computed for every group at once.
     """
     if strategy not in (*STRATEGIES, "auto"):
         raise ConfigError.bad_choice("--strategy", strategy, (*STRATEGIES, "auto"))
+    ordered = frame.assign(problem_id=frame["problem_id"].astype(str), code=frame["code"].astype(bool))
+    ordered = ordered.sort_values(["benchmark", "step", "problem_id", "sample_idx"], kind="stable")
+    codes = ordered.groupby(["benchmark", "step", "problem_id"], sort=False)["code"]
+    first, share = codes.first(), codes.mean()
+    how = {b: strategy if strategy != "auto" else resolve_strategy(part) for b, part in frame.groupby("benchmark")}
     states: dict[tuple[str, str], dict[int, bool]] = {}
-    for benchmark, part in frame.groupby("benchmark", sort=True):
-        how = strategy if strategy != "auto" else resolve_strategy(part)
-        for step, at_step in part.groupby("step", sort=True):
-            for problem_id, state in _states_at(at_step, how).items():
-                states.setdefault((benchmark, problem_id), {})[int(step)] = state.code
+    for (benchmark, step, problem_id), code, fraction in zip(first.index, first.to_numpy(), share.to_numpy()):
+        value = bool(code) if how[benchmark] == "greedy" else bool(fraction >= 0.5)
+        states.setdefault((benchmark, problem_id), {})[int(step)] = value
     return states
 
 
