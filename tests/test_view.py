@@ -100,6 +100,7 @@ def test_output_must_be_html(tmp_path):
     assert result.returncode == 2 and "name it with .html" in result.stderr
 
 
+@pytest.mark.slow
 def test_two_checkpoints_at_one_step_are_reported(tmp_path):
     a, b = write_toy_rollouts(tmp_path / "toy")
     rows = [json.loads(line) | {"step": 0} for line in b.open()]
@@ -107,6 +108,32 @@ def test_two_checkpoints_at_one_step_are_reported(tmp_path):
     summary = write_view([a, b], tmp_path / "v.html", n_boot=50)
     assert summary.merged_checkpoints == (("toy-algebra", 0), ("toy-arith", 0))
     assert "Several checkpoints share one step" in (tmp_path / "v.html").read_text()
+
+
+@pytest.mark.slow
+def test_tagged_input_gives_the_same_page_data(tmp_path):
+    from typer.testing import CliRunner
+
+    import codereason.cli  # noqa: F401  (registers the commands)
+    from codereason.cli._app import app
+
+    inputs = write_toy_rollouts(tmp_path / "toy")
+    tagged = [tmp_path / f"tagged-{p.name}" for p in inputs]
+    for source, target in zip(inputs, tagged):
+        assert CliRunner().invoke(app, ["tag", str(source), "-o", str(target)]).exit_code == 0
+    assert "code_spans" in json.loads(tagged[0].open().readline())
+    plain = write_view(inputs, tmp_path / "plain.html", n_boot=20)
+    labelled = write_view(tagged, tmp_path / "tagged.html", n_boot=20)
+    assert (plain.n_responses, plain.evidence_mismatches) == (labelled.n_responses, labelled.evidence_mismatches) == (32, 0)
+    data = [json.loads(_embedded(path)) for path in (plain.path, labelled.path)]
+    for column in ("ast", "paper", "grade", "spans", "answer"):
+        assert data[0]["responses"][column] == data[1]["responses"][column], column
+
+
+def _embedded(path: Path) -> str:
+    html = path.read_text()
+    start = html.index('<script type="application/json" id="view-data">') + len('<script type="application/json" id="view-data">')
+    return html[start:html.index("</script>", start)]
 
 
 # --------------------------------------------------------------------- browser

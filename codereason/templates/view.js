@@ -23,7 +23,11 @@
   // ------------------------------------------------------------------ filters
   function setUp() {
     options($("f-bench"), [["", "all"]].concat(DATA.benchmarks.map(function (b, k) { return [String(k), b]; })));
-    options($("f-step"), [["", "all"]].concat(DATA.steps.map(function (s) { return [String(s), String(s)]; })));
+    var names = {};  // step -> its checkpoint names
+    for (var i = 0; i < N; i++) (names[R.step[i]] = names[R.step[i]] || {})[DATA.checkpoints[R.ckpt[i]]] = 1;
+    options($("f-step"), [["", "all"]].concat(DATA.steps.map(function (s) {
+      return [String(s), s + " (" + Object.keys(names[s]).join(", ") + ")"];
+    })));
     var present = GRADES.filter(function (g) { return R.grade.indexOf(g) >= 0; });
     R.grade.forEach(function (g) { if (present.indexOf(g) < 0) present.push(g); });
     options($("f-grade"), [["", "any"]].concat(present.map(function (g) { return [g, g.replace("_", " ")]; })));
