@@ -54,14 +54,14 @@ def test_evidence_kinds_on_written_cases():
 
 
 @pytest.mark.parametrize("text, pred, expected", [
-    ("so \\boxed{1} then \\boxed{\\frac{1}{2}}.", "\\frac{1}{2}", "\\boxed{\\frac{1}{2}}"),
-    ("The answer is 42 at last", "42", "42"),
+    ("so \\boxed{1} then \\boxed{\\frac{1}{2}}.", "\\frac{1}{2}", ("\\boxed{\\frac{1}{2}}", True)),
+    ("The answer is 42 at last", "42", ("42", False)),
     ("no answer at all", None, None),
     ("\\boxed{unclosed", None, None),
 ])
 def test_answer_span_marks_the_graded_answer(text, pred, expected):
     span = answer_span(text, pred)
-    assert (text[span[0]:span[1]] if span else None) == expected
+    assert ((text[span[0]:span[1]], span[2]) if span else None) == expected
 
 
 def test_sample_keeps_the_budget_per_group_in_input_order():

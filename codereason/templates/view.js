@@ -203,7 +203,8 @@
 
   function highlighted(pre, text, spans, answer) {
     var ranges = spans.map(function (s) { return { a: s[0], b: s[1], cls: s[4] ? "code" : "rej", label: spanLabel(s) }; });
-    if (answer) ranges.push({ a: answer[0], b: answer[1], cls: "answer", label: "answer" });
+    if (answer) ranges.push({ a: answer[0], b: answer[1], cls: "answer",
+      label: answer[2] ? "answer" : "answer? (no \\boxed: last place the extracted text occurs)" });
     var cuts = [0, text.length];
     ranges.forEach(function (r) { cuts.push(r.a, r.b); });
     cuts = cuts.filter(function (c, k, all) { return all.indexOf(c) === k; }).sort(function (x, y) { return x - y; });

@@ -12,7 +12,7 @@ cap), and keeps every verdict.
 >>> [(s.style, s.tag, s.language, s.rejected) for s in spans]
 [('fenced', 'python', 'python', None), ('fenced', 'output', None, 'output block')]
 >>> answer_span("so \\\\boxed{5}.", "5")
-(3, 12)
+(3, 12, True)
 """
 
 from __future__ import annotations
@@ -75,18 +75,19 @@ def _rejection(tag: str) -> str:
     return "output block" if tag in patterns.OUTPUT_TAGS else "not program source"
 
 
-def answer_span(text: str, pred: str | None) -> tuple[int, int] | None:
-    """Offsets of the extracted answer in ``text``: the last complete ``\\boxed{...}``, else
-    the last occurrence of ``pred`` (an answer math-verify found in unboxed text), else None."""
+def answer_span(text: str, pred: str | None) -> tuple[int, int, bool] | None:
+    """``(start, end, boxed)`` of the extracted answer in ``text``: the last complete
+    ``\\boxed{...}`` (``boxed`` True), else the last occurrence of ``pred``, an answer
+    math-verify found in unboxed text (``boxed`` False), else None."""
     boxed = last_boxed(text)
     if boxed is not None:
         start = max(text.rfind(f"{command}{{{boxed}}}") for command in BOXED_COMMANDS)
         command = next(c for c in BOXED_COMMANDS if text.startswith(c, start))
-        return start, start + len(command) + len(boxed) + 2
+        return start, start + len(command) + len(boxed) + 2, True
     if pred:
         start = text.rfind(pred)
         if start >= 0:
-            return start, start + len(pred)
+            return start, start + len(pred), False
     return None
 
 
