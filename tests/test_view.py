@@ -272,6 +272,8 @@ def test_page_makes_no_request_and_shows_hostile_text_as_text(browser, toy):
     assert page.page.title().startswith("codereason view")
     assert "</script><script>document.title='pwned'</script>" in page.page.inner_text("#list")
     page.page.click("#list .problem-button >> nth=0")
+    # even script on the page cannot reach out: the Content-Security-Policy stops the fetch before it is sent
+    assert page.page.evaluate("fetch('https://example.invalid/x').then(() => 'sent', () => 'refused')") == "refused"
     assert page.requests == [page.url], page.requests  # the document itself, nothing else
     page.close()
 
