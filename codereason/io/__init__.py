@@ -24,8 +24,11 @@ from codereason.errors import ConfigError
 from codereason.io import detect
 from codereason.io.generic import read_generic
 from codereason.io.harness import read_harness
-from codereason.io.layout import ROLLOUT_SUFFIXES, folder_layout, infer_step, iter_input_files
+from codereason.io.layout import ROLLOUT_SUFFIXES, infer_step, iter_input_files, layout_of
+from codereason.io.lists import read_chat, read_generations
+from codereason.io.lmeval import read_lmeval
 from codereason.io.native import read_codereason
+from codereason.io.skythought import read_skythought
 from codereason.io.rl import read_trainlog, read_verl
 from codereason.io.sources import BadRecordHandler, Context
 from codereason.io.spurious import read_spurious_json
@@ -39,6 +42,10 @@ READERS = {
     "harness": (read_harness, "Qwen2.5-Math / ToRA harness JSONL (code[], gt, score[])"),
     "verl": (read_verl, "verl validation/rollout dumps (input, output, gts, score, step)"),
     "trainlog": (read_trainlog, "training-log JSONL (response, ground_truth, answer_reward)"),
+    "lm-eval": (read_lmeval, "lm-evaluation-harness --log_samples samples_<task>_<date>.jsonl (generative tasks)"),
+    "skythought": (read_skythought, "SkyThought results JSON (one object keyed by problem, responses by temperature)"),
+    "chat": (read_chat, "chat-messages JSONL/Parquet (messages: [{role, content}]; the last assistant turn)"),
+    "generations": (read_generations, "rows holding a list of generations (OpenR1-Math style), JSONL/Parquet"),
     "generic": (read_generic, "any JSONL/CSV/Parquet, with --text-field PATH (and --id-field, --gold-field...)"),
 }
 FORMATS = tuple(READERS)
@@ -96,7 +103,7 @@ def read_rows(
     if format != "generic" and any(fields[name] for name in FIELD_OPTIONS[1:]):
         given = ", ".join("--" + n.replace("_", "-") for n in FIELD_OPTIONS[1:] if fields[n])
         raise ConfigError(f"{path}: {given} apply to generic files (with --text-field); this one is read as {format!r}")
-    context = Context(path, on_bad, fields, lines, folder_layout(path))
+    context = Context(path, on_bad, fields, lines, layout_of(path, format))
     yield from READERS[format][0](context)
 
 
@@ -127,7 +134,8 @@ def counts_samples(format: str, id_field: str | None) -> bool:
 
 def splittable(path: Path, format: str) -> bool:
     """True when ``path`` is read line by line as JSONL, so its pieces can be read apart."""
-    return format != "spurious-json" and path.suffix.lower() not in (".parquet", ".csv", ".json")
+    whole_file = ("spurious-json", "skythought", "lm-eval")  # read as one object, or rows merged across the file
+    return format not in whole_file and path.suffix.lower() not in (".parquet", ".csv", ".json")
 
 
 __all__ = [

@@ -32,6 +32,12 @@ def format_from_keys(path: Path, keys: set[str], formats) -> str:
     """Pick the format whose signature fields the first record has."""
     if {"problem_id", "sample_idx", "response"} <= keys:
         return "codereason"
+    if {"doc_id", "resps"} <= keys and keys & {"filtered_resps", "arguments"}:
+        return "lm-eval"
+    if "generations" in keys:
+        return "generations"
+    if "messages" in keys:
+        return "chat"
     if "code" in keys and ("gt" in keys or "idx" in keys):
         return "harness"
     if {"input", "output"} <= keys and ("gts" in keys or "score" in keys):
@@ -70,19 +76,33 @@ def first_jsonl_record(path: Path) -> dict:
 
 
 def _json_format(path: Path, formats) -> str:
-    """A ``.json`` file: a Spurious Rewards JSON (top-level ``metadata``)."""
+    """A ``.json`` file: Spurious Rewards (top-level ``metadata``), SkyThought results (objects holding
+    ``responses``), or JSON lines under a ``.json`` name."""
     import ijson
 
+    keys, first_key, first_value_keys = set(), None, set()
     with open(path, "rb") as handle:
         try:
             for prefix, event, value in ijson.parse(handle):
-                if prefix == "" and event == "map_key" and value == "metadata":
-                    return "spurious-json"
-                if prefix == "" and event in ("start_array", "end_map", "string", "number", "boolean", "null"):
-                    break
+                if prefix == "" and event in ("start_array", "string", "number", "boolean", "null"):
+                    return unknown(path, "a JSON file whose top level is not an object", formats)
+                if prefix == "" and event == "map_key":
+                    keys.add(value)
+                    first_key = value if first_key is None else first_key
+                    if value == "metadata":
+                        return "spurious-json"
+                    if "results" in keys and keys & {"configs", "config", "versions"}:
+                        raise InputFormatError(f"{path}: an lm-eval results JSON (scores only); the responses are "
+                                               "in the samples_<task>_<date>.jsonl beside it (run with --log_samples)")
+                elif prefix == first_key and event == "map_key":
+                    first_value_keys.add(value)
+                elif prefix == first_key and event == "end_map" and "responses" in first_value_keys:
+                    return "skythought"
         except (ijson.JSONError, UnicodeDecodeError, RecursionError) as exc:
+            if keys and "trailing garbage" in str(exc) or "Additional data" in str(exc):
+                return format_from_keys(path, set(first_jsonl_record(path)), formats)  # JSON lines named .json
             raise InputFormatError(f"{path}: not valid JSON ({first_line(exc)})") from None
-    return unknown(path, "a JSON file without a top-level 'metadata' list", formats)
+    return unknown(path, f"a JSON object with keys {', '.join(sorted(map(str, keys))[:8]) or '(none)'}", formats)
 
 
 __all__ = ["detect_format", "first_jsonl_record", "format_from_keys", "json"]

@@ -5,9 +5,9 @@ Field options take a path (:mod:`codereason.io.paths`): ``resps[0][0]``,
 of strings gives one response per element (``sample_idx`` = its index); any
 other non-string value is refused with file, line and field. Without an option,
 a column named like a record field (``gold``, ``prompt``, ``step``,
-``benchmark``, ``model``, ``checkpoint``, ``stored_score``) fills it; a column
-named ``problem_id``, ``sample_idx`` or ``response`` that is not the one used is
-kept as ``source_<name>``. Every other field is kept as it is.
+``benchmark``, ``model``, ``checkpoint``, ``stored_score``) fills it; any other
+column named like a record field (``problem_id``, ``response``, ``pred``,
+``correct``...) is kept as ``source_<name>``, every other field as it is.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any, Iterator
 from codereason.io.fields import BadRecord, extras, gold, id_text, score, wrong_type
 from codereason.io.paths import MISSING, lookup, parse_path, require, show_path
 from codereason.io.sources import Context, each_record, iter_records
-from codereason.records import ROLLOUT_FIELDS
 
 # Rollout fields a generic record may hold under their own name, and the option that names another field.
 BY_NAME = ("gold", "prompt", "checkpoint", "step", "benchmark", "model", "stored_score")
@@ -43,8 +42,7 @@ def _rows(context: Context, number: int, record: dict, paths: dict, seen: Counte
         else str(number)
     fields = {name: _by_name(record, name, paths) for name in BY_NAME}
     used = {text_steps[0]} if len(text_steps) == 1 or responses[1] else set()
-    kept = extras(record, used | {n for n in BY_NAME if OPTION_OF.get(n) not in paths and n in record},
-                  rename=ROLLOUT_FIELDS)
+    kept = extras(record, used | {n for n in BY_NAME if OPTION_OF.get(n) not in paths and n in record})
     out = []
     for index, response in enumerate(responses[0]):
         sample_idx = seen[problem_id] if "id_field" in paths else index
