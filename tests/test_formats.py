@@ -289,3 +289,67 @@ def test_ast_and_paper_code_frequencies_agree_on_every_real_qwen_math_file(reald
     for (folder, how), (ast, paper, n) in pooled.items():
         assert abs(ast - paper) / n <= 0.01, (folder, how, ast / n, paper / n, n)
     assert pooled[(HARNESS_TREE, "code")][1] == pooled[(HARNESS_TREE, "detected")][1]
+
+
+# ------------------------------------------------------------------------ lighteval
+
+def _details_table(texts: list[list[str]], logprobs: list[float] | None = None):
+    """A details table in lighteval 0.13's layout (DetailsLogger.Detail: doc, model_response, metric)."""
+    import pyarrow as pa
+
+    rows = [{"doc": {"query": f"Question {i}?", "choices": [str(i)], "gold_index": 0, "id": str(i),
+                     "task_name": "arith|0", "specific": None},
+             "model_response": {"input": f"Question {i}?", "text": t, "text_post_processed": None,
+                                "logprobs": logprobs or []},
+             "metric": {"exact_match": float(i % 2)}} for i, t in enumerate(texts)]
+    return pa.Table.from_pylist(rows)
+
+
+def test_lighteval_details_layout(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "details" / "SmolLM2-135M" / "2026-01-01T00-00-00.000000"
+    folder.mkdir(parents=True)
+    path = folder / "details_arith|0_2026-01-01T00-00-00.000000.parquet"
+    pq.write_table(_details_table([["\\boxed{0}"], ["one", "uno"]]), path)
+    assert detect_format(path) == "lighteval"
+    rows = list(read_rows(path))
+    assert [(r["problem_id"], r["sample_idx"], r["response"], r["gold"], r["benchmark"], r["model"]) for r in rows] == [
+        ("0", 0, "\\boxed{0}", "0", "arith|0", "SmolLM2-135M"), ("1", 0, "one", "1", "arith|0", "SmolLM2-135M"),
+        ("1", 1, "uno", "1", "arith|0", "SmolLM2-135M")]
+    assert rows[1]["metric"] == {"exact_match": 1.0} and "text" not in rows[1]["model_response"]
+    pq.write_table(_details_table([[]], logprobs=[-1.5]), path)
+    with pytest.raises(InputFormatError, match="loglikelihood details"):
+        list(read_rows(path))
+
+
+def test_a_real_lighteval_details_file() -> None:
+    """Our own lighteval run (tests/data/lighteval/make_lighteval_details.sh)."""
+    found = sorted((HERE / "data" / "lighteval").glob("details_*.parquet"))
+    if not found:
+        pytest.skip("tests/data/lighteval holds no details file (make_lighteval_details.sh makes it)")
+    rows = list(read_rows(found[0]))
+    assert detect_format(found[0]) == "lighteval"
+    assert len(rows) == len(keys(rows)) == 6
+    assert {r["gold"] for r in rows} == {"12", "63", "180", "55", "105"}
+    assert all(isinstance(r["response"], str) for r in rows)
+
+
+# --------------------------------------------------------------------- no gold
+
+@pytest.mark.slow
+def test_grade_without_gold_says_so_instead_of_reporting_zero(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from codereason.cli import app
+
+    path = write_jsonl(tmp_path / "g.jsonl", [{"completion": "\\boxed{2}", "doc": {"answer": "2"}},
+                                              {"completion": "\\boxed{4}", "doc": {"answer": "5"}}])
+    runner = CliRunner()
+    result = runner.invoke(app, ["grade", str(path), "--text-field", "completion", "--no-cache"])
+    assert result.exit_code == 0
+    assert "no gold answer in any of the 2 records: accuracy is not measured (it is not 0); name the gold " \
+           "field with --gold-field PATH" in result.output and "accuracy 0.000" not in result.output
+    result = runner.invoke(app, ["grade", str(path), "--text-field", "completion", "--gold-field", "doc.answer",
+                                 "--no-cache"])
+    assert "graded 2 responses: accuracy 0.500" in result.output

@@ -25,6 +25,7 @@ from codereason.io import detect
 from codereason.io.generic import read_generic
 from codereason.io.harness import read_harness
 from codereason.io.layout import ROLLOUT_SUFFIXES, infer_step, iter_input_files, layout_of
+from codereason.io.lighteval import read_lighteval
 from codereason.io.lists import read_chat, read_generations
 from codereason.io.lmeval import read_lmeval
 from codereason.io.native import read_codereason
@@ -46,6 +47,7 @@ READERS = {
     "skythought": (read_skythought, "SkyThought results JSON (one object keyed by problem, responses by temperature)"),
     "chat": (read_chat, "chat-messages JSONL/Parquet (messages: [{role, content}]; the last assistant turn)"),
     "generations": (read_generations, "rows holding a list of generations (OpenR1-Math style), JSONL/Parquet"),
+    "lighteval": (read_lighteval, "lighteval details Parquet (doc, model_response.text[], metric)"),
     "generic": (read_generic, "any JSONL/CSV/Parquet, with --text-field PATH (and --id-field, --gold-field...)"),
 }
 FORMATS = tuple(READERS)

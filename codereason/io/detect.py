@@ -34,6 +34,8 @@ def format_from_keys(path: Path, keys: set[str], formats) -> str:
         return "codereason"
     if {"doc_id", "resps"} <= keys and keys & {"filtered_resps", "arguments"}:
         return "lm-eval"
+    if {"doc", "model_response"} <= keys:
+        return "lighteval"
     if "generations" in keys:
         return "generations"
     if "messages" in keys:
