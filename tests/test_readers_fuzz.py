@@ -47,13 +47,31 @@ TEMPLATES = {
                    "provenance": {"seed": 1}, "schema_version": 1, "code_reasoning": True, "code_spans": [[0, 1]],
                    "correct": False, "grade_status": "ok"},
     "generic": {"qid": "a", "completion": "x = 1", "gold": "1", "step": 3, "extra": [1, 2]},
+    "chat": {"id": "q1", "messages": [{"role": "user", "content": "1+1?"}, {"role": "assistant", "content": "2"}],
+             "answer": "2"},
+    "generations": {"uuid": "u1", "problem": "1+1?", "answer": "2", "generations": ["2", "```python\nprint(2)\n```"],
+                    "correctness_math_verify": [True, False], "source": "x"},
+    "lighteval": {"doc": {"query": "1+1?", "choices": ["2"], "gold_index": 0, "id": "3", "task_name": "t|0"},
+                  "model_response": {"text": ["2", "two"], "logprobs": []}, "metric": {"em": 1.0}},
+    "skythought": {"problem": "1+1?", "answer": "2", "unique_id": "test/1.json",
+                   "responses": {"0.0": {"content": "2", "correctness": True, "reason": ""}}, "level": 1},
 }
 OPTIONS = {"generic": {"text_field": "completion", "id_field": "qid"}}
 
 
 def _responses_held(fmt: str, record: dict, key: str | None = None) -> list:
     """The responses a record holds (the reader gives exactly these, or refuses the record)."""
-    key = key or {"harness": "code", "verl": "output", "trainlog": "response", "codereason": "response",
+    try:
+        if fmt == "chat":
+            return [[m for m in record["messages"] if m["role"] == "assistant"][-1]["content"]]
+        if fmt == "lighteval":
+            return list(record["model_response"]["text"])
+        if fmt == "skythought":
+            return [entry["content"] for value in record["responses"].values()
+                    for entry in (value if isinstance(value, list) else [value])]
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return [None]
+    key = key or {"generations": "generations", "harness": "code", "verl": "output", "trainlog": "response", "codereason": "response",
            "generic": "completion", "spurious-json": "outputs"}[fmt]
     value = record.get(key)
     return value if isinstance(value, list) else [value]
@@ -80,7 +98,7 @@ def _check(fmt: str, path: Path, records: list[dict], line_of_record, **options)
     """Read ``path`` with and without ``on_bad``; check every record's rows against what it holds."""
     bad: dict = {}
     try:
-        rows = list(read_rows(path, format=fmt, on_bad=lambda src, line, raw, err: bad.setdefault(line, err),
+        rows = list(read_rows(path, format=fmt, on_bad=lambda src, line, raw, err: bad.setdefault(_where(line, err), err),
                               **options))
     except CodeReasonError as exc:  # a file-level error (undetectable, unreadable): one clean line
         assert "\n" not in str(exc)
@@ -92,7 +110,7 @@ def _check(fmt: str, path: Path, records: list[dict], line_of_record, **options)
     for index, record in enumerate(records):
         line = line_of_record(index)
         mine = [r for r in rows if r.get("_n") == index]  # every reader keeps the input's other fields
-        if line in bad or (fmt == "spurious-json" and None in bad and not mine):
+        if line in bad or (None in bad and not mine):
             assert not mine, "a bad record gave rows"
             continue
         held = _responses_held(fmt, record, options.get("text_field"))
@@ -104,6 +122,16 @@ def _check(fmt: str, path: Path, records: list[dict], line_of_record, **options)
         assert bad and "\n" not in str(exc)
 
 
+def _where(line, error) -> int | None:
+    """The record a bad-record report names: its line, or the item number a JSON reader's message starts with."""
+    if line is not None:
+        return line
+    import re
+
+    match = re.match(r"(?:metadata\[|problem )(\d+)", error.message)
+    return int(match.group(1)) if match else None
+
+
 def _jsonl(records: list[dict]) -> Path:
     handle = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8")
     with handle:
@@ -113,7 +141,8 @@ def _jsonl(records: list[dict]) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt", ["harness", "verl", "trainlog", "codereason", "generic"])
+@pytest.mark.parametrize("fmt", ["harness", "verl", "trainlog", "codereason", "generic", "chat", "generations",
+                                 "lighteval"])
 def test_jsonl_readers_refuse_or_read_exactly(fmt) -> None:
     @SETTINGS
     @given(mutated_records(fmt))
@@ -142,6 +171,50 @@ def test_spurious_json_reader_refuses_or_reads_exactly() -> None:
             _check("spurious-json", Path(handle.name), items, lambda i: i)
         finally:
             Path(handle.name).unlink()
+
+    run()
+
+
+@pytest.mark.slow
+def test_skythought_reader_refuses_or_reads_exactly() -> None:
+    @SETTINGS
+    @given(mutated_records("skythought"))
+    def run(problems):
+        handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        with handle:
+            json.dump({f"problem {i}": p for i, p in enumerate(problems)}, handle, indent=1)
+        try:
+            _check("skythought", Path(handle.name), problems, lambda i: i)
+        finally:
+            Path(handle.name).unlink()
+
+    run()
+
+
+@pytest.mark.slow
+def test_lmeval_reader_never_invents_or_stringifies_responses() -> None:
+    """lm-eval rows are merged by doc_id across the file, so the check is on the whole file: every
+    response read is one of the strings logged in some row's ``resps[0]``, and no more of them."""
+    template = {"doc_id": 0, "doc": {"q": "?"}, "target": "2", "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {}}},
+                "resps": [["a", "b"]], "filtered_resps": ["a"], "filter": "strict-match", "metrics": ["exact_match"],
+                "exact_match": 0.0}
+    TEMPLATES["lm-eval"] = template
+
+    @SETTINGS
+    @given(mutated_records("lm-eval"))
+    def run(records):
+        path = _jsonl(records)
+        try:
+            rows = list(read_rows(path, format="lm-eval", on_bad=lambda *entry: None))
+        except CodeReasonError as exc:
+            assert "\n" not in str(exc)
+            return
+        finally:
+            path.unlink()
+        logged = [s for r in records if isinstance(r.get("resps"), list) and r["resps"]
+                  and isinstance(r["resps"][0], list) for s in r["resps"][0] if isinstance(s, str)]
+        assert all(check_row(row) is None for row in rows)
+        assert len(rows) <= len(logged) and all(row["response"] in logged for row in rows)
 
     run()
 
