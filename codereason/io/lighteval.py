@@ -23,7 +23,8 @@ DETAILS_NAME = re.compile(r"^details_(?P<task>.+)_(?P<date>\d{4}-\d\d-\d\dT[\d\-
 
 
 def read_lighteval(context: Context) -> Iterator[dict]:
-    if DETAILS_NAME.match(context.path.name) and len(context.path.parts) >= 3:
+    match = DETAILS_NAME.match(context.path.name)
+    if match and context.path.parent.name == match.group("date"):
         model = context.path.parent.parent.name  # details/<model>/<date>/file
         context.layout = {**context.layout, "model": model, "checkpoint": model}
     return each_record(context, iter_records(context), _rows)
