@@ -138,6 +138,7 @@ def tag_files(
     on_bad: Callable | None = None,
     on_progress: ProgressCallback | None = None,
     piece_bytes: int = PIECE_BYTES,
+    **fields: str | None,
 ) -> TagSummary:
     """Tag every response of ``files`` into ``writer``, in input order; return the summary counts.
 
@@ -148,7 +149,8 @@ def tag_files(
         mode: ``ast``, ``paper`` or ``learned``.
         n_jobs: processes (1 = this one; -1 = one per core). With more than one,
             worker processes read, label and write pieces of the input.
-        format, text_field, id_field: as for :func:`codereason.io.read_rows`.
+        format, text_field, id_field: as for :func:`codereason.io.read_rows`; so are ``fields``
+            (``gold_field``, ``step_field``, ``benchmark_field``).
         on_bad: as for :func:`codereason.io.read_rows`; called in this process,
             in input order, whatever ``n_jobs``.
         on_progress: called with the number of rows just tagged.
@@ -162,7 +164,7 @@ def tag_files(
     if mode not in MODES:
         raise ConfigError.bad_choice("--mode", mode, MODES)
     n_jobs, summary = resolve_jobs(n_jobs), TagSummary()
-    options = {"format": format, "text_field": text_field, "id_field": id_field}
+    options = {"format": format, "text_field": text_field, "id_field": id_field, **fields}
     if n_jobs == 1 or multiprocessing.current_process().daemon:
         rows = (row for path in files for row in read_rows(path, on_bad=on_bad, **options))
         _tag_into(writer, summary, rows, mode, (lambda row: on_progress(1)) if on_progress else None)

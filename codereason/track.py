@@ -32,7 +32,7 @@ from codereason.metrics import DEFAULT_BOOTSTRAP, DEFAULT_SEED, STRATEGIES, summ
 BATCH = 1024
 RESPONSE_COLUMNS = (
     "step", "checkpoint", "benchmark", "problem_id", "sample_idx", "correct", "pred", "has_boxed",
-    "grade_status", "code", "code_ast", "code_paper", "stored_correct", "mv_correct",
+    "grade_status", "code", "code_ast", "code_paper", "stored_correct", "mv_correct", "has_gold",
 )
 TABLE_KEYS = ["step", "checkpoint", "benchmark", "mode"]
 
@@ -52,7 +52,8 @@ class TrackOptions:
         timeout_s: grading seconds per response.
         cache: use the on-disk grade cache: True (the default directory), False,
             or a directory.
-        format, text_field, id_field: passed to :func:`codereason.io.read_rows`.
+        format, text_field, id_field, gold_field, step_field, benchmark_field: passed to
+            :func:`codereason.io.read_rows`.
     """
 
     mode: str = "ast"
@@ -66,6 +67,9 @@ class TrackOptions:
     format: str | None = None
     text_field: str | None = None
     id_field: str | None = None
+    gold_field: str | None = None
+    step_field: str | None = None
+    benchmark_field: str | None = None
 
     def check(self, n_inputs: int) -> None:
         """Raise ConfigError for a bad mode or a ``steps`` list of the wrong length."""
@@ -82,7 +86,9 @@ def iter_tracked_rows(inputs: Sequence[str | os.PathLike], options: TrackOptions
     for position, source in enumerate(inputs):
         fallback = options.steps[position] if options.steps else None
         for path in iter_input_files(source):
-            for row in read_rows(path, format=options.format, text_field=options.text_field, id_field=options.id_field):
+            for row in read_rows(path, format=options.format, text_field=options.text_field, id_field=options.id_field,
+                                 gold_field=options.gold_field, step_field=options.step_field,
+                                 benchmark_field=options.benchmark_field):
                 yield _resolve(row, path, Path(source), fallback)
 
 
@@ -152,6 +158,7 @@ def _slim(row: dict, grade: dict, label: tuple[bool, bool, bool], options: Track
         "correct": correct, "pred": grade["pred"], "has_boxed": bool(grade["has_boxed"]),
         "grade_status": grade["grade_status"], "code": code,
         "code_ast": code_ast, "code_paper": code_paper, "stored_correct": stored, "mv_correct": grade["correct"],
+        "has_gold": row.get("gold") is not None,
     }
 
 
@@ -222,6 +229,15 @@ def step_table(
             rows.append(row)
     table = pd.DataFrame(rows)
     return table.sort_values(["benchmark", "step"], kind="stable").reset_index(drop=True) if len(table) else table
+
+
+def without_accuracy(table: pd.DataFrame) -> pd.DataFrame:
+    """The step table with every accuracy column blank: for inputs without gold answers, where 0 would be wrong."""
+    table = table.copy()
+    for column in table.columns:
+        if column.startswith(("accuracy", "acc_", "pass@", "maj@")):
+            table[column] = float("nan")
+    return table
 
 
 def _window_frame(frame: pd.DataFrame, steps: list, i: int, window: int | None) -> pd.DataFrame:
@@ -327,5 +343,5 @@ def display_table(table: pd.DataFrame) -> str:
 
 __all__ = [
     "RESPONSE_COLUMNS", "TrackOptions", "collect", "display_table", "iter_tracked_rows", "read_table",
-    "step_table", "transition_table", "write_table",
+    "step_table", "transition_table", "without_accuracy", "write_table",
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codereason.errors import ConfigError
+from codereason.records import arrow_type
 from codereason.workers import interrupts_deferred
 
 OUTPUT_SUFFIXES = (".jsonl", ".parquet")
@@ -177,19 +178,14 @@ def _copy_file(source, target) -> None:
 
 
 def _arrow_schema(rows: list[dict]):
-    """Column types: fixed for the record fields, inferred (nulls as strings) for others."""
+    """Column types: those of the record schema for record fields (:func:`codereason.records.arrow_type`),
+    inferred (nulls as strings) for others."""
     import pyarrow as pa
 
-    known = {
-        "sample_idx": pa.int64(), "step": pa.int64(), "schema_version": pa.int64(), "n_code_lines": pa.int64(),
-        "stored_score": pa.float64(), "code_spans": pa.list_(pa.list_(pa.int64())),
-        **{name: pa.bool_() for name in ("code_reasoning", "mentions_python", "has_output_block", "paper_code",
-                                          "correct", "has_boxed")},
-    }
     inferred = pa.Table.from_pylist(rows).schema
     fields = []
     for item in inferred:
-        kind = known.get(item.name, pa.string() if pa.types.is_null(item.type) else item.type)
+        kind = arrow_type(item.name) or (pa.string() if pa.types.is_null(item.type) else item.type)
         fields.append(pa.field(item.name, kind))
     return pa.schema(fields)
 

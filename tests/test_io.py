@@ -180,7 +180,9 @@ def test_parquet_output_refuses_fields_its_first_rows_lacked(tmp_path) -> None:
         with RowWriter(tmp_path / "out.parquet", batch_size=2) as writer:
             for row in [{"a": 1}, {"a": 2}, {"a": 3}, {"a": 4, "late": "x"}]:
                 writer.write(row)
-    assert writer.count == 2 and [row["a"] for row in read_rows(tmp_path / "out.parquet", text_field="a")] == [1, 2]
+    import pyarrow.parquet as pq
+
+    assert writer.count == 2 and pq.read_table(tmp_path / "out.parquet")["a"].to_pylist() == [1, 2]
 
 
 class _InterruptAfter:
@@ -221,3 +223,110 @@ def test_ctrl_c_right_after_a_write_leaves_count_and_file_equal(tmp_path, suffix
             writer.write({"problem_id": "6", "sample_idx": 0, "response": "r"})
     assert writer.count == 6
     assert [row["problem_id"] for row in read_rows(out)] == [str(i) for i in range(6)]
+
+
+# ------------------------------------------------------------ wrong types are bad records (issue 11)
+
+def _spurious(items) -> str:
+    return json.dumps({"model": "m", "dataset": "d", "metadata": items})
+
+
+# (file name, content, read_rows options, the one-line error expected). Each was a silent split,
+# stringification or coercion, or a traceback, before the readers checked the record schema.
+BAD_INPUTS = [
+    ("h.jsonl", json.dumps({"idx": 1, "gt": "2", "code": "abc"}) + "\n", {},
+     r"h.jsonl:1: field 'code' must be a list of strings, got string 'abc'"),
+    ("h.jsonl", json.dumps({"idx": 1, "gt": "2", "code": [None, 5]}) + "\n", {},
+     r"h.jsonl:1: field 'code\[0\]' must be a string, got null"),
+    ("h.jsonl", json.dumps({"idx": 1, "gt": "2", "code": ["a", "b"], "score": [True]}) + "\n", {},
+     r"h.jsonl:1: field 'score' must be a list of one entry per response \(2\), got 1 entries"),
+    ("s.json", _spurious([{"prompt": "p", "label": "1", "index": 0, "outputs": "abc"}]), {},
+     r"s.json: metadata\[0\]: field 'outputs' must be a list of strings, got string"),
+    ("t.jsonl", json.dumps({"response": 42, "ground_truth": "1"}) + "\n", {},
+     r"t.jsonl:1: field 'response' must be a string, got integer 42"),
+    ("c.jsonl", json.dumps({"problem_id": "1", "sample_idx": 1.7, "response": "r"}) + "\n", {},
+     r"c.jsonl:1: field 'sample_idx' must be a whole number, got number 1.7"),
+    ("c.jsonl", json.dumps({"problem_id": "1", "sample_idx": "abc", "response": "r"}) + "\n", {},
+     r"c.jsonl:1: field 'sample_idx' must be a whole number, got string 'abc'"),
+    ("c.jsonl", json.dumps({"problem_id": "1", "sample_idx": 0, "response": "r", "provenance": "{no"}) + "\n", {},
+     r"c.jsonl:1: field 'provenance' is a string that is not valid JSON"),
+    ("c.jsonl", json.dumps({"problem_id": "1", "sample_idx": 0, "response": "r", "schema_version": 2}) + "\n", {},
+     r"c.jsonl:1: field 'schema_version' is 2; this codereason reads version 1 \(written by a newer codereason\)"),
+    ("c.jsonl", json.dumps({"problem_id": "1", "sample_idx": 0, "response": "r", "code_reasoning": "no"}) + "\n",
+     {}, r"c.jsonl:1: field 'code_reasoning' must be true or false, got string 'no'"),
+    ("c.jsonl", json.dumps({"problem_id": "1", "sample_idx": 0, "response": "r", "grade_status": "great"}) + "\n",
+     {}, r"c.jsonl:1: field 'grade_status' must be one of 'ok', 'no_answer', 'parse_error', 'timeout'"),
+    ("t.jsonl", '{"response": "a", "ground_truth": "1"}\n{"x": ' + "[" * 1000 + "]" * 1000 + "}\n", {},
+     r"t.jsonl:2: JSON nested too deep to read"),
+    ("s.json", _spurious([{"prompt": "p", "label": "1", "index": 0, "outputs": ["a"]}] * 3)[:-40], {},
+     r"s.json: the JSON breaks off or is invalid after metadata\[1\] \(parse error: premature EOF\); the rest"),
+    ("u.csv", 'text,id\n"abc,1\nnext,2\n', {"text_field": "text"},
+     r"u.csv:2: CSV record starting here cannot be read \(unexpected end of data; an unterminated quote\?\)"),
+    ("u.csv", 'text,id\n"abc,1\nnext,"2"\n', {"text_field": "text"},
+     r"u.csv:2: CSV record starting here cannot be read"),
+    ("u.csv", b'text,id\nok,1\n\xff\xfe,2\n', {"text_field": "text"}, r"u.csv:3: CSV record \(line 3\) is not valid UTF-8"),
+    ("g.jsonl", json.dumps({"completion": ["a", 5]}) + "\n", {"text_field": "completion"},
+     r"g.jsonl:1: field 'completion\[1\]' must be a string, got int"),
+    ("g.jsonl", json.dumps({"completion": {"text": "a"}}) + "\n", {"text_field": "completion"},
+     r"g.jsonl:1: field 'completion' must be a string or a list of strings, got object \(name a string inside"),
+]
+
+
+@pytest.mark.parametrize("name,content,options,error", BAD_INPUTS, ids=[c[3][:40] for c in BAD_INPUTS])
+def test_a_value_of_the_wrong_type_is_a_bad_record(tmp_path, name, content, options, error) -> None:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(SchemaError, match=error) as raised:
+        list(read_rows(path, **options))
+    assert "\n" not in str(raised.value)
+    bad = []
+    list(read_rows(path, on_bad=lambda *entry: bad.append(entry), **options))  # --skip-bad: logged, never raised
+    assert [entry[3].message for entry in bad][-1] in str(raised.value)
+
+
+@pytest.mark.parametrize("name,content,options,error", [
+    ("trunc.parquet", b"PAR1" + b"\0" * 100, {}, r"trunc.parquet: not a readable Parquet file"),
+    ("j.jsonl", '{"response": "a", "ground_truth": "1"}\n', {"format": "spurious-json"},
+     r"j.jsonl: not a Spurious Rewards JSON \(no top-level 'metadata' list\)"),
+    ("n.jsonl", '{"x": ' + "[" * 1000 + "]" * 1000 + "}\n", {}, r"n.jsonl:1: JSON nested too deep"),
+    ("b.csv", b"te\xffxt,id\n", {"text_field": "te"}, r"b.csv:1: the CSV header is not valid UTF-8"),
+])
+def test_a_file_that_cannot_be_read_is_one_line(tmp_path, name, content, options, error) -> None:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputFormatError, match=error):
+        list(read_rows(path, **options))
+
+
+def test_a_truncated_parquet_file_keeps_its_readable_rows_and_says_where_it_stops(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    whole = pa.table({"problem_id": [str(i) for i in range(4000)], "sample_idx": [0] * 4000,
+                      "response": [f"r{i}" * 20 for i in range(4000)]})
+    pq.write_table(whole, tmp_path / "t.parquet", row_group_size=1000)
+    data = bytearray((tmp_path / "t.parquet").read_bytes())
+    metadata = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    middle = metadata.row_group(2).column(2).data_page_offset
+    data[middle:middle + 64] = b"\xff" * 64  # corrupt one row group, keep the footer
+    (tmp_path / "t.parquet").write_bytes(bytes(data))
+    bad = []
+    rows = list(read_rows(tmp_path / "t.parquet", on_bad=lambda *entry: bad.append(entry)))
+    assert len(bad) == 1 and "cannot be read" in bad[0][3].message and "the rest of the file is not read" in bad[0][3].message
+    assert [r["response"] for r in rows] == [f"r{i}" * 20 for i in range(len(rows))]
+
+
+def test_generic_csv_gold_column_is_the_gold(tmp_path) -> None:
+    (tmp_path / "g.csv").write_text("text,gold,step\n\\boxed{2},2,7\nno,,\n")
+    rows = list(read_rows(tmp_path / "g.csv", text_field="text"))
+    assert [(r["gold"], r["step"]) for r in rows] == [("2", 7), (None, None)]
+
+
+def test_every_input_field_is_kept(tmp_path) -> None:
+    """Fields a reader does not map are kept; those named like a record field get ``source_``."""
+    path = write_jsonl(tmp_path / "h.jsonl", [{"idx": 0, "gt": "1", "level": 3, "solution": "s", "code": ["a", "b"],
+                                               "pred": ["1", "2"], "score": [True, False]}])
+    rows = list(read_rows(path))
+    assert [(r["level"], r["solution"], r["source_pred"], r["stored_score"]) for r in rows] == \
+        [(3, "s", "1", 1.0), (3, "s", "2", 0.0)]
+    assert "code" not in rows[0] and "pred" not in rows[0]

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from codereason.cli._app import app
+from codereason.cli._common import PresetOption
 
 model_app = typer.Typer(help="The embedded default model (SmolLM2-135M-Instruct).", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -32,7 +33,7 @@ def generate(
     checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="Training run directory: sweep every checkpoint (one subprocess each, in step order)."),
     include_base: Optional[str] = typer.Option(None, "--include-base", help="With --checkpoints: also generate from this base model as step 0."),
     benchmark: str = typer.Option("codereason-100", "--benchmark", help="Registered benchmark name or a JSON/JSONL problem file."),
-    preset: str = typer.Option("qwen-math", "--preset", help="Prompt preset: qwen-math, r1-think, plain, python, no-python."),
+    preset: PresetOption = "qwen-math",
     n: int = typer.Option(1, "-n", min=1, help="Samples per problem."),
     temperature: float = typer.Option(0.0, "--temperature", min=0.0),
     top_p: float = typer.Option(1.0, "--top-p", min=0.0, max=1.0),

@@ -8,7 +8,10 @@ from typing import List, Optional
 import typer
 
 from codereason.cli._app import app
-from codereason.cli._common import interrupt_reported, progress
+from codereason.cli._common import (
+    BenchmarkFieldOption, FormatOption, GoldFieldOption, IdFieldOption, ModeOption, StepFieldOption, TextFieldOption,
+    field_options, interrupt_reported, no_gold_line, progress,
+)
 from codereason.errors import ConfigError
 
 _JOBS = typer.Option(1, "-j", "--jobs", help="Grading worker processes (-1: one per core).")
@@ -22,8 +25,9 @@ _NO_CACHE = typer.Option(False, "--no-cache", help="Do not read or write the gra
 def grade(
     inputs: List[Path] = typer.Argument(..., help="Rollout files or directories."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write graded rows (.jsonl or .parquet)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force the input format."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", help="Response field of a generic file."),
+    format: FormatOption = None,
+    text_field: TextFieldOption = None, id_field: IdFieldOption = None, gold_field: GoldFieldOption = None,
+    step_field: StepFieldOption = None, benchmark_field: BenchmarkFieldOption = None,
     require_boxed: bool = _BOXED, use_stored_score: bool = _STORED,
     jobs: int = _JOBS, timeout: float = _TIMEOUT, no_cache: bool = _NO_CACHE,
 ) -> None:
@@ -34,7 +38,14 @@ def grade(
 
     files = [p for src in inputs for p in iter_input_files(src)]
     refuse_output_among_inputs(output, files)
-    rows = (r for p in files for r in read_rows(p, format=format, text_field=text_field))
+    fields = field_options(text_field, id_field, gold_field, step_field, benchmark_field)
+    gold_seen = [0]
+
+    def counted(row: dict) -> dict:
+        gold_seen[0] += row.get("gold") is not None
+        return row
+
+    rows = (counted(r) for p in files for r in read_rows(p, format=format, **fields))
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,
                         n_jobs=jobs, timeout_s=timeout, cache=cache)
@@ -43,8 +54,12 @@ def grade(
             for row in graded:
                 writer.write(row)
                 bar.update(1)
-    typer.echo(f"graded {summary.n} responses: accuracy {summary.correct / max(summary.n, 1):.3f}; "
-               + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items())))
+    if summary.n and not gold_seen[0] and not use_stored_score:
+        typer.echo(no_gold_line(summary.n))
+    else:
+        typer.echo(f"graded {summary.n} responses: accuracy {summary.correct / max(summary.n, 1):.3f}; "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
+                   + (f" ({summary.n - gold_seen[0]} without a gold answer)" if gold_seen[0] < summary.n else ""))
     if summary.n_stored:
         typer.echo(f"stored score used for {summary.n_stored}; math-verify agrees on {summary.agree / summary.n_stored:.3f}")
     if output:
@@ -55,7 +70,7 @@ def grade(
 def track(
     inputs: List[Path] = typer.Argument(..., help="One rollout file or directory per checkpoint (or a training run)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the per-step table (.csv or .parquet)."),
-    mode: str = typer.Option("ast", "--mode", help="Classifier behind 'code': ast, paper or learned."),
+    mode: ModeOption = "ast",
     benchmark: Optional[List[str]] = typer.Option(None, "--benchmark", help="Keep only this benchmark (repeatable)."),
     steps: Optional[str] = typer.Option(None, "--steps", help="Comma-separated step per input, when neither record nor path has one."),
     window: Optional[int] = typer.Option(None, "--window", help="Pool each step with the previous W-1 steps (training logs)."),
@@ -63,22 +78,29 @@ def track(
     strategy: str = typer.Option("auto", "--strategy", help="Problem strategy for transitions: greedy, majority or auto."),
     from_step: Optional[int] = typer.Option(None, "--from-step", help="Transitions start here (default: first step)."),
     to_step: Optional[int] = typer.Option(None, "--to-step", help="Transitions end here (default: last step)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force the input format."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", help="Response field of a generic file."),
+    format: FormatOption = None,
+    text_field: TextFieldOption = None, id_field: IdFieldOption = None, gold_field: GoldFieldOption = None,
+    step_field: StepFieldOption = None, benchmark_field: BenchmarkFieldOption = None,
     require_boxed: bool = _BOXED, use_stored_score: bool = _STORED,
     jobs: int = _JOBS, timeout: float = _TIMEOUT, no_cache: bool = _NO_CACHE,
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap replicates for the 95% intervals."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
 ) -> None:
     """Tag and grade every checkpoint; print and write code frequency vs accuracy per step."""
-    from codereason.track import TrackOptions, collect, display_table, step_table, transition_table, write_table
+    from codereason.track import (
+        TrackOptions, collect, display_table, step_table, transition_table, without_accuracy, write_table,
+    )
 
     options = TrackOptions(mode=mode, benchmarks=benchmark or None, steps=_parse_steps(steps),
                            require_boxed=require_boxed, use_stored_score=use_stored_score,
-                           n_jobs=jobs, timeout_s=timeout, cache=not no_cache, format=format, text_field=text_field)
+                           n_jobs=jobs, timeout_s=timeout, cache=not no_cache, format=format,
+                           **field_options(text_field, id_field, gold_field, step_field, benchmark_field))
     with progress(desc="tag + grade", unit=" responses") as bar:
         responses = collect([str(p) for p in inputs], options, progress=bar.update)
     table = step_table(responses, mode=mode, window=window, n_boot=bootstrap, seed=seed)
+    if len(responses) and not responses["has_gold"].any() and not use_stored_score:
+        typer.echo(no_gold_line(len(responses)))
+        table = without_accuracy(table)
     typer.echo(display_table(table))
     if output:
         typer.echo(f"wrote {write_table(table, output)}")

@@ -9,17 +9,20 @@ from typing import List, Optional
 import typer
 
 from codereason.cli._app import app
-from codereason.cli._common import interrupt_reported, print_table, progress
+from codereason.cli._common import (
+    BenchmarkFieldOption, FormatOption, GoldFieldOption, IdFieldOption, ModeOption, StepFieldOption, TextFieldOption,
+    field_options, interrupt_reported, print_table, progress,
+)
 
 
 @app.command()
 def tag(
     inputs: List[Path] = typer.Argument(..., help="Rollout files or directories (JSONL, JSON, Parquet, CSV)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write every record with label fields added (.jsonl or .parquet)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force the input format: codereason, spurious-json, harness, verl, trainlog, generic."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the response (any JSONL/CSV/Parquet)."),
-    id_field: Optional[str] = typer.Option(None, "--id-field", help="Field holding the problem id (with --text-field)."),
-    mode: str = typer.Option("ast", "--mode", help="ast: tree-sitter verified segments; paper: \"python\" in response.lower()."),
+    format: FormatOption = None,
+    text_field: TextFieldOption = None, id_field: IdFieldOption = None, gold_field: GoldFieldOption = None,
+    step_field: StepFieldOption = None, benchmark_field: BenchmarkFieldOption = None,
+    mode: ModeOption = "ast",
     jobs: int = typer.Option(1, "-j", "--jobs", help="Worker processes (-1: one per core); each reads, labels and writes pieces of the input, and the output keeps input order."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Write bad records to OUT.bad.jsonl and go on, instead of stopping."),
 ) -> None:
@@ -37,8 +40,9 @@ def tag(
     bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
     with (RowWriter(output) if output else NullWriter()) as writer, progress(desc="tag", unit="resp") as bar:
         with interrupt_reported(writer, output):
-            summary = tag_files(files, writer, mode=mode, n_jobs=jobs, format=format, text_field=text_field,
-                                id_field=id_field, on_bad=bad_log, on_progress=bar.update)
+            summary = tag_files(files, writer, mode=mode, n_jobs=jobs, format=format, on_bad=bad_log,
+                                on_progress=bar.update,
+                                **field_options(text_field, id_field, gold_field, step_field, benchmark_field))
     print_table(summary.table(), title=f"code reasoning ({mode} mode) vs the paper rule")
     if bad_log is not None:
         bad_log.close()
