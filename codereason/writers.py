@@ -145,7 +145,18 @@ def _open_temp(path: Path) -> tuple[int, Path]:
         fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=path.suffix, dir=path.parent)
     except OSError as exc:
         raise OutputError(f"cannot write {path} ({exc.strerror}); choose another folder") from None
+    os.fchmod(fd, _mode_for(path))  # mkstemp makes 0600; the output gets the mode a plain open would give
     return fd, Path(name)
+
+
+def _mode_for(path: Path) -> int:
+    """The permission bits of the existing ``path``, else those a new file gets (0666 less the umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _replace(temp: Path, path: Path) -> None:
@@ -269,6 +280,7 @@ class RowWriter:
         self._temp: Path | None = None
         self._write_error: OSError | None = None
         self.replaced: bool | None = None  # after the block: whether ``path`` now holds this run's rows
+        self.error: OutputError | None = None  # the error this writer raised, if any
 
     @property
     def count(self) -> int:
@@ -395,7 +407,8 @@ class RowWriter:
             _replace(self._temp, self.path)
             self.replaced = True
         if broken is not None:
-            raise OutputError(f"cannot write {self.path} ({broken.strerror or broken}); {self.describe()}") from None
+            self.error = OutputError(f"cannot write {self.path} ({broken.strerror or broken}); {self.describe()}")
+            raise self.error from None
 
     def _close_jsonl(self, failed: bool) -> OSError | None:
         handle, broken = self._handle, None
@@ -465,6 +478,7 @@ class NullWriter:
     path = None
     count = 0
     replaced = None
+    error = None
 
     def __enter__(self) -> "NullWriter":
         return self

@@ -70,11 +70,9 @@ def row_writer(output: Path | None) -> Iterator[Any]:
         where = f"; {writer.describe()}" if output else ""
         typer.echo(f"interrupted after {writer.count} records{where}", err=True)
         raise typer.Exit(130) from None
-    except OutputError:
-        raise
     except CodeReasonError as exc:
-        if not output:
-            raise
+        if not output or (isinstance(exc, OutputError) and exc is writer.error):
+            raise  # no output, or the writer's own error, which says what the output holds
         typer.echo(f"error: {exc}; {writer.describe()}", err=True)
         raise typer.Exit(2) from None
 

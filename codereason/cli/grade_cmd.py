@@ -40,7 +40,7 @@ def grade(
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,
                         n_jobs=jobs, timeout_s=timeout, cache=cache)
-    with progress(desc="grading", unit=" responses") as bar, row_writer(output) as writer:
+    with row_writer(output) as writer, progress(desc="grading", unit=" responses") as bar:
         for row in graded:
             writer.write(row)
             bar.update(1)

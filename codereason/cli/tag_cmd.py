@@ -64,10 +64,16 @@ def eval_classifier(
     from codereason.labels import attach_texts, describe_key, evaluate, evaluate_by_source, load_labels, realdata_root
     from codereason.writers import check_output_path, replaced_on_success
 
+    from codereason.errors import InputFormatError
+
     for mode in modes:
         check_mode(mode)
+    for path in labels:
+        if not path.is_file():
+            raise InputFormatError(f"{path}: no such label file")
     check_output_path(json_out, None, labels, "--json")
-    rows = attach_texts(load_labels(labels), realdata_root(realdata))
+    root = realdata_root(realdata)
+    rows = attach_texts(load_labels(labels), root)
     truth = [bool(r["label"]) for r in rows]
     table, detailed = [], {}
     for mode in modes:
