@@ -145,8 +145,9 @@ def _case_files(tmp: Path, tables: dict[str, Path]) -> dict[str, Path]:
     files["labels"] = write_jsonl(tmp / "labels.jsonl", [{"source": "x/y.jsonl", "line": 1, "label": 1}])
     files["gen_out"] = tmp / "gen"
     files["gen_rollouts"] = write_jsonl(files["gen_out"] / "model.jsonl", rollout_rows(2, lambda i: "kept"))
-    files["folder_out"] = tmp / "folder.jsonl"
-    files["folder_out"].mkdir()
+    for suffix in ("jsonl", "csv", "png", "json"):
+        files[f"folder_{suffix}"] = tmp / f"folder.{suffix}"
+        files[f"folder_{suffix}"].mkdir()
     files.update({f"table_{k}": v for k, v in _broken_tables(tmp, tables["csv"]).items()})
     files["good_csv"], files["good_parquet"], files["good_moves"] = tables["csv"], tables["parquet"], tables["moves"]
     return files
@@ -166,7 +167,7 @@ FAILING = [
     ("tag-parquet-mode", "tag {in} -o {kept_parquet} --mode nope", ["kept_parquet"], "--mode"),
     ("tag-parquet-first-bad", "tag {first_bad} --format codereason -o {kept_parquet}", ["kept_parquet"], "missing"),
     ("tag-suffix", "tag {in} -o {kept_txt}", ["kept_txt"], "suffix must be .jsonl or .parquet"),
-    ("tag-output-folder", "tag {in} -o {folder_out}", [], "is a folder"),
+    ("tag-output-folder", "tag {in} -o {folder_jsonl}", [], "is a folder"),
     ("tag-side-file-is-input", "tag {in} {bad_side} -o out.jsonl --skip-bad", ["bad_side"], "--skip-bad file"),
     ("tag-generic-no-field", "tag {in} --format generic -o {kept}", ["kept"], "--text-field"),
     ("grade-timeout-0", "grade {in} -o {kept} --timeout 0", ["kept"], "--timeout"),
@@ -177,7 +178,7 @@ FAILING = [
     ("grade-undetectable", "grade {undetectable} -o {kept}", ["kept"], "odd.jsonl"),
     ("grade-output-is-input", "grade {kept} -o {kept}", ["kept"], "is also an input"),
     ("grade-first-record-bad", "grade {first_bad} --format codereason -o {kept}", ["kept"], "missing field"),
-    ("grade-output-folder", "grade {in} -o {folder_out}", [], "is a folder"),
+    ("grade-output-folder", "grade {in} -o {folder_jsonl}", [], "is a folder"),
     ("track-mode", "track {in} --steps 1 -o {kept_csv} --mode nope", ["kept_csv"], "--mode"),
     ("track-steps", "track {in} --steps 1,2 -o {kept_csv}", ["kept_csv"], "one per input"),
     ("track-steps-text", "track {in} --steps a -o {kept_csv}", ["kept_csv"], "--steps"),
@@ -188,10 +189,12 @@ FAILING = [
     ("track-transitions-suffix", "track {in} --steps 1 -o {kept_csv} --transitions {kept_txt}", ["kept_csv", "kept_txt"],
      "--transitions"),
     ("track-same-two-outputs", "track {in} --steps 1 -o {kept_csv} --transitions {kept_csv}", ["kept_csv"], "both name"),
+    ("track-output-folder", "track {in} --steps 1 -o {folder_csv}", [], "is a folder"),
     ("track-no-step", "track {no_step} -o {kept_csv}", ["kept_csv"], "no training step"),
     ("track-missing-input", "track missing --steps 1 -o {kept_csv}", ["kept_csv"], "no such file"),
     ("track-from-step", "track {in} --steps 1 -o {kept_csv} --transitions {kept_moves} --from-step 7",
      ["kept_csv", "kept_moves"], "--from-step 7"),
+    ("plot-output-folder", "plot {good_csv} -o {folder_png}", [], "is a folder"),
     ("plot-missing-table", "plot missing.csv -o {kept_png}", ["kept_png"], "no such track table"),
     ("plot-suffix", "plot {good_csv} -o {kept_txt}", ["kept_txt"], "suffix must be .png or .svg or .pdf"),
     *[(f"plot-{name}", f"plot {{table_{name}}} -o {{kept_png}}", ["kept_png"], fragment) for name, fragment in [
@@ -213,6 +216,7 @@ FAILING = [
      "no such label file"),
     ("eval-classifier-realdata", "eval-classifier {labels} --realdata missing-dir --json {kept_json}", ["kept_json"],
      "real-data root"),
+    ("eval-classifier-json-folder", "eval-classifier {labels} --realdata . --json {folder_json}", [], "is a folder"),
     ("eval-classifier-json-is-input", "eval-classifier {labels} --realdata . --json {labels}", ["labels"],
      "is also an input"),
     ("generate-out-is-file", "generate -o {kept_txt} --limit 1", ["kept_txt"], "is a file"),
@@ -261,6 +265,11 @@ def test_a_successful_run_replaces_the_output_and_leaves_no_temporary_file(tmp_p
         assert proc.returncode == 0, proc.stderr
         assert len(pq.read_table(out) if out.suffix == ".parquet" else out.read_text().splitlines()) == 6
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "kept.jsonl", "kept.parquet"]
+    fresh = tmp_path / "fresh.jsonl"
+    assert run_cli(["tag", source, "-o", fresh], tmp_path).returncode == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # the mode a plain open gives, not mkstemp's 0600
 
 
 def test_a_bad_record_later_on_leaves_the_complete_records_before_it(tmp_path):
@@ -469,3 +478,25 @@ def test_sigkill_leaves_parquet_complete_or_absent(tmp_path, previous):
     assert rerun.returncode == 0, rerun.stderr
     assert pq.read_table(out).num_rows == 20000
     assert not _temp_files(tmp_path, out.name)  # ... is removed by the next run
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_the_complete_records_it_reports(tmp_path):
+    source = big_input(tmp_path / "in.jsonl", 20000)
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "codereason", "tag", str(source), "-o", str(out)], cwd=tmp_path,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not any(p.stat().st_size > 0 for p in _temp_files(tmp_path, out.name)):  # a first buffer is written
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be interrupted"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    lines = [line.split("\r")[-1] for line in stderr.splitlines()]
+    message = [line for line in lines if line.startswith("interrupted after")]
+    rows = [json.loads(x) for x in out.read_bytes().splitlines()]
+    assert message == [f"interrupted after {len(rows)} records; {out} holds the first {len(rows)} records, each complete"]
+    assert [r["problem_id"] for r in rows] == [f"q{i}" for i in range(len(rows))] and len(rows) < 20000
+    assert not _temp_files(tmp_path, out.name)
