@@ -151,12 +151,35 @@ def _slim(row: dict, grade: dict, label: tuple[bool, bool, bool], options: Track
         correct = stored
     code, code_ast, code_paper = label
     return {
-        "step": row["step"], "checkpoint": row.get("checkpoint"), "benchmark": row["benchmark"],
-        "problem_id": str(row["problem_id"]), "sample_idx": int(row["sample_idx"]),
-        "correct": correct, "pred": grade["pred"], "has_boxed": bool(grade["has_boxed"]),
+        "step": row["step"], "checkpoint": _key_text(row, "checkpoint"), "benchmark": _key_text(row, "benchmark"),
+        "problem_id": _key_text(row, "problem_id"), "sample_idx": int(row["sample_idx"]),
+        "correct": correct, "pred": _escaped(grade["pred"]), "has_boxed": bool(grade["has_boxed"]),
         "grade_status": grade["grade_status"], "code": code,
         "code_ast": code_ast, "code_paper": code_paper, "stored_correct": stored, "mv_correct": grade["correct"],
     }
+
+
+def _key_text(row: dict, field: str) -> str | None:
+    """A key field as text; a lone surrogate (which no table can store as UTF-8) is refused, naming it."""
+    value = row.get(field)
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        source = (row.get("provenance") or {}).get("source")
+        where = f"problem {row.get('problem_id')!r}" + (f" in {source}" if source else "")
+        raise ConfigError(f"field {field!r} of a response ({where}) holds a lone surrogate "
+                          f"(U+{ord(text[exc.start]):04X}); tables cannot store it as UTF-8: fix the input") from None
+    return text
+
+
+def _escaped(pred: str | None) -> str | None:
+    """The predicted answer, with a lone surrogate written as ``\\udXXX`` (it is only compared for votes)."""
+    if pred is None:
+        return None
+    return pred.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def collect(

@@ -319,6 +319,24 @@ def test_a_lone_surrogate_in_grade_parquet_output_is_one_line(tmp_path):
     assert not (tmp_path / "out.parquet").exists()  # no complete record before it: nothing written
 
 
+def test_lone_surrogates_in_track_tag_and_grade_never_traceback(tmp_path):
+    row = {"problem_id": "1", "sample_idx": 0, "response": "It is \\boxed{2\ud800}.", "gold": "2", "step": 1}
+    boxed = tmp_path / "boxed.jsonl"
+    boxed.write_text(json.dumps(row) + "\n")
+    named = tmp_path / "named.jsonl"
+    named.write_text(json.dumps({**row, "response": "It is \\boxed{2}.", "checkpoint": "c\ud800"}) + "\n")
+    proc = run_cli(["track", named, "--no-cache", "-o", tmp_path / "t.csv", "--bootstrap", "5"], tmp_path)
+    assert_one_line_error(proc, "field 'checkpoint' of a response (problem '1') holds a lone surrogate (U+D800)")
+    assert not (tmp_path / "t.csv").exists()
+    proc = run_cli(["track", boxed, "--no-cache", "-o", tmp_path / "t.parquet", "--bootstrap", "5"], tmp_path)
+    assert proc.returncode == 0, proc.stderr  # the answer is only compared: written escaped
+    assert pd.read_parquet(tmp_path / "t.parquet")["accuracy"].tolist() == [0.0]
+    proc = run_cli(["tag", named], tmp_path)
+    assert proc.returncode == 0 and "c\\ud800" in proc.stdout, proc.stderr  # the summary prints the name escaped
+    proc = run_cli(["grade", boxed, "--no-cache", "-o", tmp_path / "g.jsonl"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
 # --------------------------------------------------------------- duplicates
 
 def test_track_counts_a_repeated_key_once_and_says_so(tmp_path):

@@ -25,6 +25,9 @@ USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUO
 
 def main() -> None:
     """Console-script entry point: user errors become one line and exit code 2."""
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a name prints as \udXXX, not a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app()
     except CodeReasonError as exc:
