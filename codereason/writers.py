@@ -135,6 +135,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _through_links(path: Path) -> Path:
+    """The file a symbolic link points to (it is replaced, not the link), else ``path``."""
+    return path.resolve() if path.is_symlink() else path
+
+
 def _open_temp(path: Path) -> tuple[int, Path]:
     """A new temporary file beside ``path`` (same suffix), as (fd, path); OutputError when impossible."""
     if path.is_dir():
@@ -181,7 +186,7 @@ def replaced_on_success(path: str | os.PathLike) -> Iterator[Path]:
     On any error the temporary file is removed and ``path`` is left as it was;
     an ``OSError`` (full disk, read-only folder) becomes :class:`OutputError`.
     """
-    path = Path(path)
+    path = _through_links(Path(path))
     fd, temp = _open_temp(path)
     os.close(fd)
     try:
@@ -278,6 +283,7 @@ class RowWriter:
         self._handle: _LineFile | None = None
         self._parquet = None
         self._temp: Path | None = None
+        self._target = self.path  # the file replaced: ``path``, or what it links to
         self._write_error: OSError | None = None
         self.replaced: bool | None = None  # after the block: whether ``path`` now holds this run's rows
         self.error: OutputError | None = None  # the error this writer raised, if any
@@ -296,7 +302,8 @@ class RowWriter:
         return f"{self.path} was not written"
 
     def __enter__(self) -> "RowWriter":
-        fd, self._temp = _open_temp(self.path)
+        self._target = _through_links(self.path)
+        fd, self._temp = _open_temp(self._target)
         if self.path.suffix == ".jsonl":
             self._handle = _LineFile(fd)
         else:
@@ -404,7 +411,7 @@ class RowWriter:
             _unlink_quietly(self._temp)
             self.replaced = False
         elif broken is None:
-            _replace(self._temp, self.path)
+            _replace(self._temp, self._target)
             self.replaced = True
         if broken is not None:
             self.error = OutputError(f"cannot write {self.path} ({broken.strerror or broken}); {self.describe()}")
@@ -431,7 +438,7 @@ class RowWriter:
     def _settle_after_failure(self) -> None:
         """After a failed write: put the complete rows in place, or leave the previous output."""
         if self.count:
-            _replace(self._temp, self.path)
+            _replace(self._temp, self._target)
             self.replaced = True
         else:
             _unlink_quietly(self._temp)
