@@ -7,6 +7,7 @@ The tree::
     ├── InputFormatError       a file whose format is unknown or cannot be read
     ├── ConfigError            a parameter with a value outside its allowed set
     ├── GenerationError        the generator could not run (missing model, engine failure)
+    ├── OutputError            an output cannot be written (read-only folder, full disk)
     └── WorkerError            a worker process died (killed for memory, signalled)
 
 Anything else escaping codereason is a bug and keeps its traceback.
@@ -58,3 +59,7 @@ class GenerationError(CodeReasonError):
 
 class WorkerError(CodeReasonError):
     """A worker process died before returning its results."""
+
+
+class OutputError(CodeReasonError):
+    """An output cannot be written (read-only folder, full disk); the message says what it holds."""

@@ -42,6 +42,8 @@ from codereason.resume import AppendWriter, output_path, read_done, repair_tail
 
 CPU_GPU_MEMORY_UTILIZATION = 0.3
 CPU_KVCACHE_GIB = "2"
+# vLLM's ``dtype`` values.
+DTYPES = ("auto", "bfloat16", "float16", "half", "float32", "float")
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,58 @@ def run_fingerprint(job: GenerateJob, benchmark: str) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def check_job(job: GenerateJob) -> None:
+    """Every check of a job that needs no model and no engine, made before either is loaded.
+
+    Raises:
+        ConfigError: a bad preset, benchmark, dtype, engine number or output folder.
+        GenerationError: a model path that does not exist or is not a model directory.
+    """
+    get_preset(job.preset)
+    _check_benchmark(job.benchmark)
+    engine = job.engine
+    if engine.dtype not in DTYPES:
+        raise ConfigError.bad_choice("--dtype", engine.dtype, DTYPES)
+    memory = engine.gpu_memory_utilization
+    if memory is not None and not 0 < memory <= 1:
+        raise ConfigError(f"--gpu-memory-utilization must be a fraction in (0, 1]; got {memory}")
+    if engine.max_model_len is not None and engine.max_model_len < 1:
+        raise ConfigError(f"--max-model-len must be a positive number of tokens; got {engine.max_model_len}")
+    s = job.sampling
+    if not (s.temperature >= 0 and s.temperature < float("inf")) or not 0 <= s.top_p <= 1:
+        raise ConfigError(f"--temperature must be finite and >= 0 and --top-p in [0, 1]; got {s.temperature}, {s.top_p}")
+    _check_model_path(job.model)
+    _check_out_dir(Path(job.out_dir))
+
+
+def _check_benchmark(benchmark: str) -> None:
+    from codereason.benchmarks import benchmark_names
+
+    if benchmark not in benchmark_names() and not Path(benchmark).expanduser().is_file():
+        raise ConfigError(f"--benchmark must be one of {', '.join(map(repr, benchmark_names()))} or an existing "
+                          f"JSON/JSONL file; got {benchmark!r}")
+
+
+def _check_model_path(model: str | None) -> None:
+    """A model given as a path must be a model directory (a hub name is looked up by vLLM later)."""
+    if model is None or model == DEFAULT_MODEL:
+        return
+    path = Path(model).expanduser()
+    looks_like_path = model.startswith((".", "/", "~")) or path.exists()
+    if looks_like_path and not (path / "config.json").is_file():
+        what = "no such folder" if not path.exists() else "not a Hugging Face model directory (no config.json)"
+        raise GenerationError(f"--model {model}: {what}")
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    from codereason.writers import check_output_path
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"-o {out_dir} is a file; generate writes one <checkpoint>.jsonl per checkpoint into a "
+                          "folder: name a folder")
+    check_output_path(out_dir / "probe.jsonl", None, (), "-o")
+
+
 def run_job(job: GenerateJob, llm: Any = None, progress: bool = True) -> JobSummary:
     """Generate the missing samples of one checkpoint and append them to its file.
 
@@ -171,6 +225,7 @@ def run_job(job: GenerateJob, llm: Any = None, progress: bool = True) -> JobSumm
         GenerationError: the model cannot be loaded or the file holds another run.
         ConfigError: a bad preset or benchmark.
     """
+    check_job(job)
     preset = get_preset(job.preset)
     model_path = resolve_model(job.model)
     name = job.checkpoint or checkpoint_name(job.model, model_path)

@@ -23,7 +23,10 @@ from codereason.errors import ConfigError
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 CODE_COLOR, ACC_COLOR, LANG_COLOR = "#1f77b4", "#d62728", "#2ca02c"
 TRANSITION_COLORS = {"Code→Code": "#1f77b4", "Code→Lang": "#9ecae1", "Lang→Code": "#ff7f0e", "Lang→Lang": "#bbbbbb"}
-REQUIRED = ("step", "benchmark", "accuracy", "code_freq")
+# Columns the figure draws from: of the step table, and of the transition table.
+TRACK_COLUMNS = ("step", "benchmark", "accuracy", "code_freq", "acc_given_code", "acc_given_lang")
+TRANSITION_COLUMNS = ("benchmark", "transition", "count", "share_of_gain", "acc_start", "acc_end", "net_gain",
+                      "start_step", "end_step")
 
 
 def plot_tracking(
@@ -51,7 +54,9 @@ def plot_tracking(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    output = _check(table, output)
+    from codereason.writers import replaced_on_success
+
+    output = _check(table, output, transitions)
     benchmarks = sorted(table["benchmark"].unique())
     n_rows = 3 if transitions is not None and not transitions.empty else 2
     fig, axes = plt.subplots(n_rows, len(benchmarks), figsize=(4.6 * len(benchmarks) + 0.6, 3.6 * n_rows),
@@ -64,19 +69,25 @@ def plot_tracking(
             _transition_panel(axes[2][column], transitions[transitions["benchmark"] == benchmark], benchmark)
     width = max(40, int((4.6 * len(benchmarks) + 0.6) * 7.5))  # bold 13 pt characters across the figure
     fig.suptitle(textwrap.fill(title or _default_title(table), width), fontsize=13, fontweight="bold")
-    fig.savefig(output, dpi=120)
-    plt.close(fig)
+    try:
+        with replaced_on_success(output) as temp:
+            fig.savefig(temp, dpi=120, format=output.suffix[1:])
+    finally:
+        plt.close(fig)
     return fig
 
 
-def _check(table: pd.DataFrame, output) -> Path:
+def _check(table: pd.DataFrame, output, transitions: pd.DataFrame | None) -> Path:
     output = Path(output)
     if output.suffix not in FIGURE_SUFFIXES:
         raise ConfigError(f"figure {output}: suffix must be one of {', '.join(FIGURE_SUFFIXES)}, got {output.suffix!r}")
-    missing = [c for c in REQUIRED if c not in table.columns]
-    if missing or table.empty:
-        raise ConfigError(f"the table lacks {', '.join(missing) or 'rows'}; make it with `codereason track ... -o TABLE.csv`")
-    output.parent.mkdir(parents=True, exist_ok=True)
+    for name, frame, required in (("table", table, TRACK_COLUMNS), ("transition table", transitions, TRANSITION_COLUMNS)):
+        if frame is None:
+            continue
+        missing = [c for c in required if c not in frame.columns]
+        if missing or (frame.empty and name == "table"):
+            raise ConfigError(f"the {name} lacks {', '.join(missing) or 'rows'}; make it with "
+                              "`codereason track ... -o TABLE.csv --transitions MOVES.csv`")
     return output
 
 
@@ -160,4 +171,4 @@ def _transition_panel(ax, part: pd.DataFrame, benchmark: str) -> None:
     ax.grid(axis="y", alpha=0.3)
 
 
-__all__ = ["FIGURE_SUFFIXES", "plot_tracking"]
+__all__ = ["FIGURE_SUFFIXES", "TRACK_COLUMNS", "TRANSITION_COLUMNS", "plot_tracking"]

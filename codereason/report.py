@@ -20,6 +20,37 @@ REPORT_COLUMNS = (
     ("accuracy", "accuracy"), ("acc_given_code", "acc given code"), ("acc_given_lang", "acc given language"),
     ("no_boxed_share", "no \\boxed"),
 )
+# Every column a run's table must have.
+TABLE_COLUMNS = ("benchmark", "step", *(column for column, _ in REPORT_COLUMNS))
+
+
+def check_report_folder(output: str | os.PathLike, inputs=()) -> None:
+    """Refuse an output folder that is a file, holds one of ``inputs`` as report.md, or cannot be written."""
+    from codereason.writers import check_output_path
+
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise ConfigError(f"-o {output} is a file; the report is a folder (report.md and comparison.png)")
+    check_output_path(output / "report.md", (".md",), inputs)
+    check_output_path(output / "comparison.png", (".png",), inputs)
+
+
+def write_report(comparison: pd.DataFrame, output: str | os.PathLike) -> tuple[str, Path, Path]:
+    """Write ``report.md`` and ``comparison.png`` into ``output``; each replaces its old self only when complete.
+
+    Returns:
+        The markdown table and the two paths.
+    """
+    from codereason.writers import replaced_on_success
+
+    output = Path(output)
+    report, figure = output / "report.md", output / "comparison.png"
+    table = markdown_table(comparison)
+    with replaced_on_success(report) as report_temp, replaced_on_success(figure) as figure_temp:
+        plot_comparison(comparison, figure_temp)
+        report_temp.write_text("# codereason report\n\n" + table + "\n![comparison](comparison.png)\n",
+                               encoding="utf-8")
+    return table, report, figure
 
 
 def compare_runs(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -74,8 +105,10 @@ def plot_comparison(comparison: pd.DataFrame, output: str | os.PathLike):
     ax.set_ylim(0, 105)
     ax.legend(title="run")
     ax.set_title("Code reasoning and accuracy by run (95% bootstrap intervals)")
-    fig.savefig(output, dpi=120)
-    plt.close(fig)
+    try:
+        fig.savefig(output, dpi=120, format=Path(output).suffix[1:] or "png")
+    finally:
+        plt.close(fig)
     return Path(output)
 
 

@@ -21,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 
 from codereason.classifier import MODES, classify_many
@@ -35,6 +36,9 @@ RESPONSE_COLUMNS = (
     "grade_status", "code", "code_ast", "code_paper", "stored_correct", "mv_correct", "has_gold",
 )
 TABLE_KEYS = ["step", "checkpoint", "benchmark", "mode"]
+TABLE_SUFFIXES = (".csv", ".parquet")
+# What a response is counted under: a second response with the same key is a duplicate.
+RESPONSE_KEY = ["benchmark", "step", "problem_id", "sample_idx"]
 
 
 @dataclass
@@ -153,13 +157,36 @@ def _slim(row: dict, grade: dict, label: tuple[bool, bool, bool], options: Track
         correct = stored
     code, code_ast, code_paper = label
     return {
-        "step": row["step"], "checkpoint": row.get("checkpoint"), "benchmark": row["benchmark"],
-        "problem_id": str(row["problem_id"]), "sample_idx": int(row["sample_idx"]),
-        "correct": correct, "pred": grade["pred"], "has_boxed": bool(grade["has_boxed"]),
+        "step": row["step"], "checkpoint": _key_text(row, "checkpoint"), "benchmark": _key_text(row, "benchmark"),
+        "problem_id": _key_text(row, "problem_id"), "sample_idx": int(row["sample_idx"]),
+        "correct": correct, "pred": _escaped(grade["pred"]), "has_boxed": bool(grade["has_boxed"]),
         "grade_status": grade["grade_status"], "code": code,
         "code_ast": code_ast, "code_paper": code_paper, "stored_correct": stored, "mv_correct": grade["correct"],
         "has_gold": row.get("gold") is not None,
     }
+
+
+def _key_text(row: dict, field: str) -> str | None:
+    """A key field as text; a lone surrogate (which no table can store as UTF-8) is refused, naming it."""
+    value = row.get(field)
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        source = (row.get("provenance") or {}).get("source")
+        where = f"problem {row.get('problem_id')!r}" + (f" in {source}" if source else "")
+        raise ConfigError(f"field {field!r} of a response ({where}) holds a lone surrogate "
+                          f"(U+{ord(text[exc.start]):04X}); tables cannot store it as UTF-8: fix the input") from None
+    return text
+
+
+def _escaped(pred: str | None) -> str | None:
+    """The predicted answer, with a lone surrogate written as ``\\udXXX`` (it is only compared for votes)."""
+    if pred is None:
+        return None
+    return pred.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def collect(
@@ -197,6 +224,26 @@ def collect(
         if cache is not None:
             cache.close()
     return pd.DataFrame(out, columns=list(RESPONSE_COLUMNS))
+
+
+def drop_duplicate_keys(responses: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Keep the first response of each :data:`RESPONSE_KEY`; say how many others were dropped.
+
+    The same file given twice, or two files of one checkpoint that overlap, would
+    otherwise count a response twice.
+
+    Returns:
+        The responses without duplicates, and a one-line note ("" when there were none).
+    """
+    repeated = responses.duplicated(RESPONSE_KEY, keep="first")
+    n = int(repeated.sum())
+    if not n:
+        return responses, ""
+    first = responses.loc[repeated].iloc[0]
+    example = ", ".join(f"{k} {first[k]!r}" for k in RESPONSE_KEY)
+    note = (f"{n} responses repeat a (benchmark, step, problem_id, sample_idx) key already read (first: {example}); "
+            f"each key is counted once, from its first response: {len(responses) - n} of {len(responses)} kept")
+    return responses.loc[~repeated].reset_index(drop=True), note
 
 
 # ------------------------------------------------------------------ the tables
@@ -304,26 +351,113 @@ def _auto_strategy(frame: pd.DataFrame) -> str:
 # ----------------------------------------------------------------- file output
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table as ``.csv`` or ``.parquet`` (by suffix)."""
+    """Write a table as ``.csv`` or ``.parquet`` (by suffix), replacing ``path`` only once it is complete."""
+    from codereason.writers import replaced_on_success
+
     path = Path(path)
-    if path.suffix not in (".csv", ".parquet"):
+    if path.suffix not in TABLE_SUFFIXES:
         raise ConfigError(f"table {path}: suffix must be .csv or .parquet, got {path.suffix!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".csv":
-        table.to_csv(path, index=False)
-    else:
-        table.to_parquet(path, index=False)
+    with replaced_on_success(path) as temp:
+        if path.suffix == ".csv":
+            table.to_csv(temp, index=False)
+        else:
+            table.to_parquet(temp, index=False)
     return path
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a table written by :func:`write_table`."""
-    path = Path(path)
-    if not path.is_file():
-        from codereason.errors import InputFormatError
+# Columns of a step table that hold numbers; the rates among them lie in [0, 1].
+NUMERIC_COLUMNS = ("step", "window", "n_problems", "n_responses", "samples_per_problem", "n_code", "n_lang",
+                   "count", "start_step", "end_step", "net_gain", "share_of_gain")
+RATE_COLUMNS = ("accuracy", "code_freq", "code_freq_paper", "acc_given_code", "acc_given_lang", "no_boxed_share",
+                "stored_accuracy", "stored_agreement", "share", "acc_start", "acc_end")
 
-        raise InputFormatError(f"{path}: no such table; write one with `codereason track ... -o {path.name}`")
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+def read_table(path: str | os.PathLike, required: Sequence[str] = (), kind: str = "track table") -> pd.DataFrame:
+    """Read a table written by :func:`write_table`, refusing one that is not whole and well formed.
+
+    Args:
+        path: a ``.csv`` or ``.parquet`` table.
+        required: columns it must have.
+        kind: what the table is, for messages.
+
+    Raises:
+        InputFormatError: the file is missing, empty, truncated, ragged, lacks a
+            required column, or holds a non-number (or a rate outside [0, 1]) in a
+            numeric column; the message names the line or the column.
+    """
+    from codereason.errors import InputFormatError
+
+    path = Path(path)
+    hint = f"write one with `codereason track ... -o {path.name}`"
+    if not path.is_file():
+        raise InputFormatError(f"{path}: no such {kind}; {hint}")
+    if path.suffix not in TABLE_SUFFIXES:
+        raise InputFormatError(f"{path}: a {kind} is .csv or .parquet, got {path.suffix!r}")
+    table = _read_parquet_table(path, kind) if path.suffix == ".parquet" else _read_csv_table(path, kind)
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputFormatError(f"{path}: the {kind} lacks column {missing[0]!r} ({hint})")
+    if table.empty:
+        raise InputFormatError(f"{path}: the {kind} holds no rows ({hint})")
+    _check_numbers(table, path)
+    return table
+
+
+def _read_parquet_table(path: Path, kind: str) -> pd.DataFrame:
+    from codereason.errors import InputFormatError
+
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a truncated or foreign file
+        message = " ".join(str(exc).split())
+        raise InputFormatError(f"{path}: not a readable Parquet {kind} ({type(exc).__name__}: {message})") from None
+
+
+def _read_csv_table(path: Path, kind: str) -> pd.DataFrame:
+    import csv
+
+    from codereason.errors import InputFormatError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(f"{path}: not UTF-8 text at byte {exc.start}; is this a CSV {kind}?") from None
+    if not text.strip():
+        raise InputFormatError(f"{path}: the {kind} is empty")
+    if not text.endswith("\n"):
+        raise InputFormatError(f"{path}: the last line has no line break: the {kind} looks truncated; write it again")
+    try:
+        reader = csv.reader(text.splitlines(keepends=True), strict=True)
+        header = next(reader)
+        for record in reader:
+            if len(record) != len(header):
+                raise InputFormatError(f"{path}:{reader.line_num}: {len(record)} fields where the header has "
+                                       f"{len(header)}: the {kind} is ragged or truncated")
+    except csv.Error as exc:
+        raise InputFormatError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def _check_numbers(table: pd.DataFrame, path: Path) -> None:
+    """Numeric columns hold numbers (NaN allowed: an empty group), rates lie in [0, 1]."""
+    from codereason.errors import InputFormatError
+
+    rates = set(RATE_COLUMNS) | {f"{c}_{end}" for c in RATE_COLUMNS for end in ("lo", "hi")}
+    for column in table.columns:
+        if column not in rates and column not in NUMERIC_COLUMNS and not column.startswith(("pass@", "maj@")):
+            continue
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = values.isna() & table[column].notna() | ~np.isfinite(values.fillna(0).astype(float))
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise InputFormatError(f"{path}: row {row + 1}, column {column!r} holds {table[column].iloc[row]!r}, "
+                                   "not a number")
+        outside = (values < 0) | (values > 1) if column in rates or column.startswith(("pass@", "maj@")) else None
+        if outside is not None and outside.any():
+            row = int(outside.to_numpy().nonzero()[0][0])
+            raise InputFormatError(f"{path}: row {row + 1}, column {column!r} holds {values.iloc[row]}, "
+                                   "not a rate between 0 and 1")
+        table[column] = values
 
 
 def display_table(table: pd.DataFrame) -> str:
@@ -342,6 +476,6 @@ def display_table(table: pd.DataFrame) -> str:
 
 
 __all__ = [
-    "RESPONSE_COLUMNS", "TrackOptions", "collect", "display_table", "iter_tracked_rows", "read_table",
-    "step_table", "transition_table", "without_accuracy", "write_table",
+    "RESPONSE_COLUMNS", "TrackOptions", "collect", "display_table", "drop_duplicate_keys", "iter_tracked_rows",
+    "read_table", "step_table", "transition_table", "without_accuracy", "write_table",
 ]

@@ -109,7 +109,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_complete_records(tmp_path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "codereason", "tag", str(source), "--text-field", "text", "-j", "2",
                              "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+    # the output is written to a temporary file beside it (renamed at the end): wait until it holds rows
+    while not any(p.stat().st_size for p in tmp_path.glob(".out.jsonl.tmp-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)

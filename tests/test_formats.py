@@ -5,7 +5,6 @@ with the real tools (tests/data/lmeval, see make_lmeval_samples.sh), and small c
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 

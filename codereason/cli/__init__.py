@@ -6,6 +6,7 @@ the library imports this package.
 
 from __future__ import annotations
 
+import errno
 import sys
 
 from codereason.cli._app import app
@@ -18,10 +19,24 @@ from codereason.cli import view_cmd  # noqa: F401
 from codereason.errors import CodeReasonError
 
 
+# A file the run could not read or write for a reason the user can fix (permissions, full disk, ...).
+USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EISDIR, errno.ENOTDIR,
+               errno.ENOENT, errno.EFBIG, errno.ENAMETOOLONG}
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line and exit code 2."""
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a name prints as \udXXX, not a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app()
     except CodeReasonError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        if exc.errno not in USER_ERRNOS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror}", file=sys.stderr)
         sys.exit(2)

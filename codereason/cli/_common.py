@@ -1,7 +1,13 @@
-"""Small helpers the command modules share: progress bars, tables, Ctrl-C."""
+"""Small helpers the command modules share: checks made before any work, writing rows, tables.
+
+Every command checks its arguments, its inputs and its outputs first (the
+``check_*`` helpers and :func:`codereason.writers.check_output_path`), so a
+mistake costs no work and leaves every existing output as it was.
+"""
 
 from __future__ import annotations
 
+import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,16 +15,66 @@ from typing import Annotated, Any, Iterable, Iterator, Optional, Sequence
 
 import typer
 
+from codereason.errors import CodeReasonError, ConfigError, OutputError
+
+
+def check_jobs(jobs: int) -> int:
+    """``-j``: a positive number of processes or -1 (ConfigError otherwise)."""
+    from codereason.workers import resolve_jobs
+
+    return resolve_jobs(jobs)
+
+
+def check_timeout(timeout: float) -> float:
+    """``--timeout``: finite and positive seconds."""
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ConfigError(f"--timeout must be a finite, positive number of seconds; got {timeout}")
+    return timeout
+
+
+def check_mode(mode: str) -> str:
+    """``--mode``: a classifier mode."""
+    from codereason.classifier import MODES
+
+    if mode not in MODES:
+        raise ConfigError.bad_choice("--mode", mode, MODES)
+    return mode
+
+
+def input_files(inputs: Iterable[Path], format: str | None, text_field: str | None) -> list[Path]:
+    """The rollout files of ``inputs`` (folders expanded), each one's format checked or detected now."""
+    from codereason.io import FORMATS, iter_input_files, resolve_format
+
+    if format is not None and format not in FORMATS:
+        raise ConfigError.bad_choice("--format", format, FORMATS)
+    files = [f for path in inputs for f in iter_input_files(path)]
+    for path in files:
+        resolve_format(path, format, text_field)
+    return files
+
 
 @contextmanager
-def interrupt_reported(writer, output: Path | None) -> Iterator[None]:
-    """Turn Ctrl-C into one line saying how many complete records ``output`` holds, and exit code 130."""
+def row_writer(output: Path | None) -> Iterator[Any]:
+    """Open the row writer for ``output`` (a counter when None) and report what it holds after a failure.
+
+    Ctrl-C becomes one line with the count of complete records and exit code 130;
+    an error becomes one line naming what the output holds and exit code 2.
+    """
+    from codereason.writers import NullWriter, RowWriter
+
+    writer = RowWriter(output) if output else NullWriter()
     try:
-        yield
+        with writer:
+            yield writer
     except KeyboardInterrupt:
-        where = f"; {output} holds the first {writer.count}, each complete" if output else ""
+        where = f"; {writer.describe()}" if output else ""
         typer.echo(f"interrupted after {writer.count} records{where}", err=True)
         raise typer.Exit(130) from None
+    except CodeReasonError as exc:
+        if not output or (isinstance(exc, OutputError) and exc is writer.error):
+            raise  # no output, or the writer's own error, which says what the output holds
+        typer.echo(f"error: {exc}; {writer.describe()}", err=True)
+        raise typer.Exit(2) from None
 
 
 def progress(iterable: Iterable | None = None, **options):

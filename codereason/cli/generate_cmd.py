@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Optional
 
@@ -66,8 +67,13 @@ def generate(
                                 enforce_eager=enforce_eager),
         checkpoint=checkpoint, step=step, limit=limit, overwrite=overwrite,
     )
+    gen.check_job(job)
     if checkpoints:
-        from codereason.sweep import sweep
+        from codereason.sweep import find_checkpoints, sweep
+
+        find_checkpoints(checkpoints)
+        if include_base:
+            gen.check_job(dataclasses.replace(job, model=include_base))
 
         summaries = sweep(job, checkpoints, include_base)
     else:

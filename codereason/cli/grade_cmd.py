@@ -10,7 +10,7 @@ import typer
 from codereason.cli._app import app
 from codereason.cli._common import (
     BenchmarkFieldOption, FormatOption, GoldFieldOption, IdFieldOption, ModeOption, StepFieldOption, TextFieldOption,
-    field_options, interrupt_reported, no_gold_line, progress,
+    check_jobs, check_mode, check_timeout, field_options, input_files, no_gold_line, progress, row_writer,
 )
 from codereason.errors import ConfigError
 
@@ -33,11 +33,13 @@ def grade(
 ) -> None:
     """Grade final answers with math-verify (last \\boxed{} first) and print a summary."""
     from codereason.grade import GradeCache, GradeSummary, grade_rows
-    from codereason.io import iter_input_files, read_rows
-    from codereason.writers import NullWriter, RowWriter, refuse_output_among_inputs
+    from codereason.io import read_rows
+    from codereason.writers import OUTPUT_SUFFIXES, check_output_path
 
-    files = [p for src in inputs for p in iter_input_files(src)]
-    refuse_output_among_inputs(output, files)
+    check_jobs(jobs)
+    check_timeout(timeout)
+    files = input_files(inputs, format, text_field)
+    check_output_path(output, OUTPUT_SUFFIXES, files)
     fields = field_options(text_field, id_field, gold_field, step_field, benchmark_field)
     gold_seen = [0]
 
@@ -49,11 +51,10 @@ def grade(
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,
                         n_jobs=jobs, timeout_s=timeout, cache=cache)
-    with progress(desc="grading", unit=" responses") as bar, (RowWriter(output) if output else NullWriter()) as writer:
-        with interrupt_reported(writer, output):
-            for row in graded:
-                writer.write(row)
-                bar.update(1)
+    with row_writer(output) as writer, progress(desc="grading", unit=" responses") as bar:
+        for row in graded:
+            writer.write(row)
+            bar.update(1)
     if summary.n and not gold_seen[0] and not use_stored_score:
         typer.echo(no_gold_line(summary.n))
     else:
@@ -88,15 +89,27 @@ def track(
 ) -> None:
     """Tag and grade every checkpoint; print and write code frequency vs accuracy per step."""
     from codereason.track import (
-        TrackOptions, collect, display_table, step_table, transition_table, without_accuracy, write_table,
+        TABLE_SUFFIXES, TrackOptions, collect, display_table, drop_duplicate_keys, step_table, transition_table,
+        without_accuracy, write_table,
     )
+    from codereason.writers import check_output_path
 
     options = TrackOptions(mode=mode, benchmarks=benchmark or None, steps=_parse_steps(steps),
                            require_boxed=require_boxed, use_stored_score=use_stored_score,
                            n_jobs=jobs, timeout_s=timeout, cache=not no_cache, format=format,
                            **field_options(text_field, id_field, gold_field, step_field, benchmark_field))
+    _check_track_arguments(options, len(inputs), window, strategy, bootstrap)
+    files = input_files(inputs, format, text_field)
+    check_output_path(output, TABLE_SUFFIXES, files)
+    check_output_path(transitions, TABLE_SUFFIXES, files, "--transitions")
+    if output and transitions and output.resolve() == transitions.resolve():
+        raise ConfigError(f"-o and --transitions both name {output}; give two files")
     with progress(desc="tag + grade", unit=" responses") as bar:
         responses = collect([str(p) for p in inputs], options, progress=bar.update)
+    responses, duplicates = drop_duplicate_keys(responses)
+    if duplicates:
+        typer.echo(duplicates, err=True)
+    _check_steps_present(responses, from_step, to_step)
     table = step_table(responses, mode=mode, window=window, n_boot=bootstrap, seed=seed)
     if len(responses) and not responses["has_gold"].any() and not use_stored_score:
         typer.echo(no_gold_line(len(responses)))
@@ -109,6 +122,30 @@ def track(
         typer.echo("no transition table: first and last step share no problem (training logs draw new ones)")
     elif moves is not None:
         typer.echo(f"wrote {write_table(moves, transitions)}")
+
+
+def _check_track_arguments(options, n_inputs: int, window: int | None, strategy: str, bootstrap: int) -> None:
+    """Every ``track`` argument that can be checked before reading anything."""
+    from codereason.metrics import STRATEGIES
+
+    check_mode(options.mode)
+    check_jobs(options.n_jobs)
+    check_timeout(options.timeout_s)
+    options.check(n_inputs)
+    if window is not None and window < 1:
+        raise ConfigError(f"--window must be a positive number of steps; got {window}")
+    if strategy not in (*STRATEGIES, "auto"):
+        raise ConfigError.bad_choice("--strategy", strategy, (*STRATEGIES, "auto"))
+    if bootstrap < 0:
+        raise ConfigError(f"--bootstrap must be a number of replicates (0: no intervals); got {bootstrap}")
+
+
+def _check_steps_present(responses, from_step: int | None, to_step: int | None) -> None:
+    steps = sorted(int(s) for s in responses["step"].unique())
+    for option, step in (("--from-step", from_step), ("--to-step", to_step)):
+        if step is not None and step not in steps:
+            raise ConfigError(f"{option} {step}: no response has that step; the steps are "
+                              f"{', '.join(map(str, steps)) or 'none'}")
 
 
 def _parse_steps(text: str | None) -> list[int] | None:
@@ -128,8 +165,13 @@ def plot(
     title: Optional[str] = typer.Option(None, "--title", help="Figure title (default: from the table)."),
 ) -> None:
     """Plot code frequency and accuracy per step, accuracy given strategy, and transitions."""
-    from codereason.plot import plot_tracking
+    from codereason.plot import FIGURE_SUFFIXES, TRANSITION_COLUMNS, TRACK_COLUMNS, plot_tracking
     from codereason.track import read_table
+    from codereason.writers import check_output_path
 
-    fig = plot_tracking(read_table(table), output, read_table(transitions) if transitions else None, title)
+    inputs = [table] + ([transitions] if transitions else [])
+    check_output_path(output, FIGURE_SUFFIXES, inputs)
+    steps = read_table(table, TRACK_COLUMNS)
+    moves = read_table(transitions, TRANSITION_COLUMNS, "transition table") if transitions else None
+    fig = plot_tracking(steps, output, moves, title)
     typer.echo(f"wrote {output} ({len(fig.axes)} axes)")

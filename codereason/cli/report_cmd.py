@@ -17,19 +17,21 @@ def report(
     output: Path = typer.Option(..., "-o", "--output", help="Folder for report.md and comparison.png."),
 ) -> None:
     """Write a markdown table and a bar figure comparing runs side by side."""
-    from codereason.report import compare_runs, markdown_table, plot_comparison
+    from codereason.report import TABLE_COLUMNS, check_report_folder, compare_runs, write_report
     from codereason.track import read_table
 
-    tables = {}
+    sources = {}
     for item in runs:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise ConfigError(f"run {item!r}: write NAME=TABLE.csv, e.g. plain=out/plain.csv")
-        tables[name] = read_table(path)
+        if name in sources:
+            raise ConfigError(f"run name {name!r} is given twice ({name}={sources[name]}, {item}); "
+                              "give each run its own name")
+        sources[name] = path
+    check_report_folder(output, list(sources.values()))
+    tables = {name: read_table(path, TABLE_COLUMNS) for name, path in sources.items()}
     comparison = compare_runs(tables)
-    output.mkdir(parents=True, exist_ok=True)
-    table = markdown_table(comparison)
-    (output / "report.md").write_text("# codereason report\n\n" + table + "\n![comparison](comparison.png)\n")
-    plot_comparison(comparison, output / "comparison.png")
+    table, report, figure = write_report(comparison, output)
     typer.echo(table)
-    typer.echo(f"wrote {output / 'report.md'} and {output / 'comparison.png'}")
+    typer.echo(f"wrote {report} and {figure}")

@@ -11,7 +11,7 @@ import typer
 from codereason.cli._app import app
 from codereason.cli._common import (
     BenchmarkFieldOption, FormatOption, GoldFieldOption, IdFieldOption, ModeOption, StepFieldOption, TextFieldOption,
-    field_options, interrupt_reported, print_table, progress,
+    check_jobs, check_mode, field_options, input_files, print_table, progress, row_writer,
 )
 
 
@@ -31,18 +31,21 @@ def tag(
     Prints code frequency overall and per checkpoint/benchmark, and the agreement
     between the chosen mode and the paper's rule.
     """
-    from codereason.io import iter_input_files
     from codereason.tagging import BadRecordLog, tag_files
-    from codereason.writers import NullWriter, RowWriter, refuse_output_among_inputs
+    from codereason.writers import OUTPUT_SUFFIXES, check_output_path
 
-    files = [f for path in inputs for f in iter_input_files(path)]
-    refuse_output_among_inputs(output, files)
-    bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
-    with (RowWriter(output) if output else NullWriter()) as writer, progress(desc="tag", unit="resp") as bar:
-        with interrupt_reported(writer, output):
-            summary = tag_files(files, writer, mode=mode, n_jobs=jobs, format=format, on_bad=bad_log,
-                                on_progress=bar.update,
-                                **field_options(text_field, id_field, gold_field, step_field, benchmark_field))
+    check_mode(mode)
+    check_jobs(jobs)
+    files = input_files(inputs, format, text_field)
+    check_output_path(output, OUTPUT_SUFFIXES, files)
+    bad_path = Path(f"{output or 'codereason-tag'}.bad.jsonl")
+    if skip_bad:
+        check_output_path(bad_path, None, files, "--skip-bad file")
+    bad_log = BadRecordLog(bad_path) if skip_bad else None
+    with row_writer(output) as writer, progress(desc="tag", unit="resp") as bar:
+        summary = tag_files(files, writer, mode=mode, n_jobs=jobs, format=format, on_bad=bad_log,
+                            on_progress=bar.update,
+                            **field_options(text_field, id_field, gold_field, step_field, benchmark_field))
     print_table(summary.table(), title=f"code reasoning ({mode} mode) vs the paper rule")
     if bad_log is not None:
         bad_log.close()
@@ -63,8 +66,18 @@ def eval_classifier(
     """Precision, recall, F1 and confusion matrix of each classifier mode on hand labels."""
     from codereason.classifier import classify
     from codereason.labels import attach_texts, describe_key, evaluate, evaluate_by_source, load_labels, realdata_root
+    from codereason.writers import check_output_path, replaced_on_success
 
-    rows = attach_texts(load_labels(labels), realdata_root(realdata))
+    from codereason.errors import InputFormatError
+
+    for mode in modes:
+        check_mode(mode)
+    for path in labels:
+        if not path.is_file():
+            raise InputFormatError(f"{path}: no such label file")
+    check_output_path(json_out, None, labels, "--json")
+    root = realdata_root(realdata)
+    rows = attach_texts(load_labels(labels), root)
     truth = [bool(r["label"]) for r in rows]
     table, detailed = [], {}
     for mode in modes:
@@ -83,8 +96,9 @@ def eval_classifier(
                                f"label {int(r['label'])}, predicted {int(p)} ({r.get('category', '')}: {r.get('note', '')})")
     print_table(table, title=f"classifier vs {len(rows)} hand labels")
     if json_out:
-        json_out.write_text(json.dumps({"labels": [str(p) for p in labels], "n": len(rows), "scores": detailed or table},
-                                       indent=1) + "\n", encoding="utf-8")
+        scores = {"labels": [str(p) for p in labels], "n": len(rows), "scores": detailed or table}
+        with replaced_on_success(json_out) as temp:
+            temp.write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
 
 
 def _interval_row(mode: str, score: dict) -> dict:
