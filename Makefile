@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export CODEREASON_REALDATA ?= $(abspath ../shared/realdata)
 export VLLM_CPU_KVCACHE_SPACE ?= 2
 
-.PHONY: install test test-fast demo bench notebooks clean
+.PHONY: install lint test test-fast demo bench notebooks clean
 
 install: $(STAMP)
 
@@ -28,7 +28,11 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt
 test: $(STAMP)
 	$(BIN)/python -m pytest tests --doctest-modules codereason
 
-test-fast: $(STAMP)
+# ruff's settings are in pyproject.toml ([tool.ruff]); it covers every Python folder we write.
+lint: $(STAMP)
+	$(BIN)/ruff check codereason tests bench
+
+test-fast: lint
 	$(BIN)/python -m pytest tests -m "not vllm and not slow" --doctest-modules codereason
 
 # The main job on the embedded default (SmolLM2-135M-Instruct, CPU): generate on our problem set
