@@ -9,6 +9,7 @@ import typer
 
 from codereason.cli._app import app
 from codereason.cli._common import interrupt_reported, progress
+from codereason.cli._ray import RAY_OPTION
 from codereason.errors import ConfigError
 
 _JOBS = typer.Option(1, "-j", "--jobs", help="Grading worker processes (-1: one per core).")
@@ -26,6 +27,7 @@ def grade(
     text_field: Optional[str] = typer.Option(None, "--text-field", help="Response field of a generic file."),
     require_boxed: bool = _BOXED, use_stored_score: bool = _STORED,
     jobs: int = _JOBS, timeout: float = _TIMEOUT, no_cache: bool = _NO_CACHE,
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Grade final answers with math-verify (last \\boxed{} first) and print a summary."""
     from codereason.grade import GradeCache, GradeSummary, grade_rows
@@ -34,6 +36,11 @@ def grade(
 
     files = [p for src in inputs for p in iter_input_files(src)]
     refuse_output_among_inputs(output, files)
+    if ray:
+        from codereason.cli._ray import grade_on_ray
+
+        return grade_on_ray(ray, files, output, text_field, jobs, require_boxed=require_boxed,
+                            use_stored_score=use_stored_score, timeout_s=timeout)
     rows = (r for p in files for r in read_rows(p, format=format, text_field=text_field))
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,

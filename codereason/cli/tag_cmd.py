@@ -10,6 +10,7 @@ import typer
 
 from codereason.cli._app import app
 from codereason.cli._common import interrupt_reported, print_table, progress
+from codereason.cli._ray import RAY_OPTION
 
 
 @app.command()
@@ -22,6 +23,7 @@ def tag(
     mode: str = typer.Option("ast", "--mode", help="ast: tree-sitter verified segments; paper: \"python\" in response.lower()."),
     jobs: int = typer.Option(1, "-j", "--jobs", help="Worker processes (-1: one per core); each reads, labels and writes pieces of the input, and the output keeps input order."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Write bad records to OUT.bad.jsonl and go on, instead of stopping."),
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Label every response as code reasoning or natural language, with evidence spans.
 
@@ -34,6 +36,10 @@ def tag(
 
     files = [f for path in inputs for f in iter_input_files(path)]
     refuse_output_among_inputs(output, files)
+    if ray:
+        from codereason.cli._ray import tag_on_ray
+
+        return tag_on_ray(ray, files, output, text_field, mode)
     bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
     with (RowWriter(output) if output else NullWriter()) as writer, progress(desc="tag", unit="resp") as bar:
         with interrupt_reported(writer, output):
