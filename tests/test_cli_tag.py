@@ -31,7 +31,12 @@ def test_tag_writes_every_record_with_labels(tmp_path) -> None:
     rows = list(read_rows(tmp_path / "out.jsonl"))
     assert [r["code_reasoning"] for r in rows] == [True, False, False]
     assert [r["paper_code"] for r in rows] == [True, False, True]
-    assert "0.333" in result.output and "0.667" in result.output  # code freq, paper freq / agreement
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[-4:] == ["n", "code_freq", "paper_freq", "agreement"])
+    header, overall = lines[at].split(), lines[at + 1].split()
+    assert header[-4:] == ["n", "code_freq", "paper_freq", "agreement"]
+    # 1 of 3 is code, 2 of 3 mention Python, and the two rules agree on 2 of 3
+    assert overall == ["all", "3", "0.333", "0.667", "0.667"], result.output
 
 
 def test_tag_parquet_output_and_paper_mode(tmp_path) -> None:
