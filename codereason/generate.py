@@ -45,7 +45,7 @@ CPU_GPU_MEMORY_UTILIZATION = 0.3
 CPU_KVCACHE_GIB = "2"
 ENGINE_MODULES = ("vllm", "transformers")
 INSTALL_HINT = ('pip install "codereason[gpu]" on a CUDA GPU machine, or "codereason[generate]" on a CPU one '
-                "(README, Install)")
+                "(README: Install paths)")
 
 
 @dataclass(frozen=True)

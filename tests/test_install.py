@@ -67,6 +67,8 @@ def test_generate_without_an_engine_names_the_extras_in_one_line(tmp_path, missi
     assert f"generation needs {' and '.join(missing)}, not installed here" in result.stderr
     assert 'pip install "codereason[gpu]" on a CUDA GPU machine, or "codereason[generate]" on a CPU one' in result.stderr
     assert not (tmp_path / "out").exists()
+    if missing == ("vllm",):  # the README quotes this line
+        assert f"`{result.stderr.strip()}`" in (REPO / "README.md").read_text()
 
 
 def test_a_sweep_without_an_engine_stops_before_any_checkpoint(tmp_path):
