@@ -158,3 +158,14 @@ def test_a_failing_checkpoint_is_reported_and_the_others_finish(local_ray, two_c
     assert [s.checkpoint for s in done] == ["global_step_10"]
     assert list(failed) == ["global_step_30"] and "GenerationError" in failed["global_step_30"]
     assert any(m.startswith("global_step_30: FAILED: GenerationError") for m in messages), messages
+
+
+def test_the_readme_ray_example_runs(tmp_path):
+    """The README's ```python ray block (kept out of test_readme.py's fast run: it starts its own Ray)."""
+    import re
+
+    blocks = re.findall(r"```python ray\n(.*?)```\n", (REPO / "README.md").read_text(), re.DOTALL)
+    assert len(blocks) == 1
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", blocks[0]], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
