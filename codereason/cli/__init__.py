@@ -18,6 +18,7 @@ from codereason.cli import grade_cmd  # noqa: F401
 from codereason.cli import generate_cmd  # noqa: F401
 from codereason.cli import train_cmd  # noqa: F401
 from codereason.cli import report_cmd  # noqa: F401
+from codereason.cli import view_cmd  # noqa: F401
 # isort: on
 
 

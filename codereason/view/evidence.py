@@ -1,0 +1,94 @@
+"""What the classifier and the grader saw in one response, as character ranges to highlight.
+
+The :class:`~codereason.records.CodeLabel` keeps the offsets of the accepted code
+segments but not their kind, and nothing of the candidates it turned down. The
+page needs both, so :func:`code_evidence` re-runs the candidate scan and the
+per-segment check of :mod:`codereason.classifier.rules` (the public
+:func:`~codereason.classifier.segments.candidate_segments` and
+:func:`~codereason.classifier.verify.verify_segment`, in the same order and with the same
+cap), and keeps every verdict.
+
+>>> spans = code_evidence("Run it:\\n```python\\nx = 2 + 3\\nprint(x)\\n```\\n```output\\n5\\n```")
+>>> [(s.style, s.tag, s.language, s.rejected) for s in spans]
+[('fenced', 'python', 'python', None), ('fenced', 'output', None, 'output block')]
+>>> answer_span("so \\\\boxed{5}.", "5")
+(3, 12, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from operator import attrgetter
+
+from codereason.classifier import patterns
+from codereason.classifier.verify import verify_segment
+from codereason.grade import BOXED_COMMANDS, last_boxed
+from codereason.classifier.segments import MAX_SEGMENTS, candidate_segments
+
+
+@dataclass(frozen=True)
+class SpanEvidence:
+    """One candidate segment and the classifier's verdict on it.
+
+    Attributes:
+        start, end: character offsets in the response (the fence body, for a fence).
+        style: ``fenced``, ``unfenced`` or ``inline``.
+        tag: the fence's language tag ('' when none or not fenced).
+        language: the language the classifier accepted it as, or None when rejected.
+        rejected: why a fence was turned down (``output block``, ``not program source``),
+            or None when accepted.
+    """
+
+    start: int
+    end: int
+    style: str
+    tag: str
+    language: str | None
+    rejected: str | None
+
+    def to_list(self) -> list:
+        """Compact form for the page: ``[start, end, style, tag, language, rejected]``."""
+        return [self.start, self.end, self.style, self.tag, self.language, self.rejected]
+
+
+def code_evidence(text: str) -> list[SpanEvidence]:
+    """Accepted code segments (any style) and rejected fences, in text order.
+
+    Rejected unfenced and inline candidates are left out: they are ordinary
+    prose lines that merely start like code, and marking them would bury the
+    evidence. The accepted spans are exactly the ``code_spans`` of
+    ``classify(text, "ast")``.
+    """
+    fences, outside = candidate_segments(text)
+    candidates = sorted((*fences, *outside), key=attrgetter("start"))[:MAX_SEGMENTS]
+    spans = []
+    for segment in candidates:
+        language = verify_segment(text, segment)
+        if language is None and segment.style != "fenced":
+            continue
+        rejected = None if language else _rejection(segment.tag)
+        spans.append(SpanEvidence(segment.start, segment.end, segment.style, segment.tag, language, rejected))
+    return spans
+
+
+def _rejection(tag: str) -> str:
+    return "output block" if tag in patterns.OUTPUT_TAGS else "not program source"
+
+
+def answer_span(text: str, pred: str | None) -> tuple[int, int, bool] | None:
+    """``(start, end, boxed)`` of the extracted answer in ``text``: the last complete
+    ``\\boxed{...}`` (``boxed`` True), else the last occurrence of ``pred``, an answer
+    math-verify found in unboxed text (``boxed`` False), else None."""
+    boxed = last_boxed(text)
+    if boxed is not None:
+        start = max(text.rfind(f"{command}{{{boxed}}}") for command in BOXED_COMMANDS)
+        command = next(c for c in BOXED_COMMANDS if text.startswith(c, start))
+        return start, start + len(command) + len(boxed) + 2, True
+    if pred:
+        start = text.rfind(pred)
+        if start >= 0:
+            return start, start + len(pred), False
+    return None
+
+
+__all__ = ["SpanEvidence", "answer_span", "code_evidence"]
