@@ -99,7 +99,7 @@ def test_tag_and_grade_cli_on_ray_write_the_same_columns(local_ray, tmp_path):
         {**label.to_dict()} for label in classify_many(responses)]
     graded = _cli("grade", str(source), "--ray", local_ray, "-o", str(tmp_path / "graded"), cwd=tmp_path)
     assert graded.returncode == 0, graded.stderr
-    assert "graded 3 responses on Ray: accuracy 0.333; no_answer 1, ok 2" in graded.stdout
+    assert "graded 3 responses on Ray: accuracy 0.333; no_answer 1, ok 2 (the local grade cache" in graded.stdout
     assert sorted(row["correct"] is True for row in _rows(tmp_path / "graded")) == [False, False, True]
 
 

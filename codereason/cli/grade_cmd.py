@@ -37,8 +37,9 @@ def grade(
     files = [p for src in inputs for p in iter_input_files(src)]
     refuse_output_among_inputs(output, files)
     if ray:
-        from codereason.cli._ray import grade_on_ray
+        from codereason.cli._ray import grade_on_ray, refuse_local_options
 
+        refuse_local_options(format=format is not None)
         return grade_on_ray(ray, files, output, text_field, jobs, require_boxed=require_boxed,
                             use_stored_score=use_stored_score, timeout_s=timeout)
     rows = (r for p in files for r in read_rows(p, format=format, text_field=text_field))

@@ -37,8 +37,9 @@ def tag(
     files = [f for path in inputs for f in iter_input_files(path)]
     refuse_output_among_inputs(output, files)
     if ray:
-        from codereason.cli._ray import tag_on_ray
+        from codereason.cli._ray import refuse_local_options, tag_on_ray
 
+        refuse_local_options(format=format is not None, id_field=id_field is not None, jobs=jobs != 1, skip_bad=skip_bad)
         return tag_on_ray(ray, files, output, text_field, mode)
     bad_log = BadRecordLog(Path(f"{output or 'codereason-tag'}.bad.jsonl")) if skip_bad else None
     with (RowWriter(output) if output else NullWriter()) as writer, progress(desc="tag", unit="resp") as bar:
