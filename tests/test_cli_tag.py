@@ -107,6 +107,7 @@ def test_eval_classifier_on_the_labelled_set(realdata) -> None:
     assert "precision" in result.output and "ast" in result.output and "paper" in result.output
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 def test_ctrl_c_stops_cleanly_and_keeps_complete_records(tmp_path) -> None:
     source = tmp_path / "big.jsonl"
     source.write_text("".join(json.dumps({"text": f"x = {i}\nprint(x)" if i % 2 else "prose"}) + "\n" for i in range(400_000)))

@@ -123,6 +123,7 @@ def test_train_classifier_command_writes_a_loadable_folder(realdata, tmp_path) -
     assert (load_learned(out).predict(TEXTS) == LABELS).all()
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_no_disagreement_between_ast_and_learned_on_math500(realdata) -> None:
     found = find_disagreements(realdata, "ast", "learned", globs=("spurious-1p5b-gt-steps/results/*/*MATH-500.json",))
