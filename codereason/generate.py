@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -44,6 +45,9 @@ CPU_GPU_MEMORY_UTILIZATION = 0.3
 CPU_KVCACHE_GIB = "2"
 # vLLM's ``dtype`` values.
 DTYPES = ("auto", "bfloat16", "float16", "half", "float32", "float")
+ENGINE_MODULES = ("vllm", "transformers")
+INSTALL_HINT = ('pip install "codereason[gpu]" on a CUDA GPU machine, or "codereason[generate]" on a CPU one '
+                "(README: Install paths)")
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,8 @@ def run_job(job: GenerateJob, llm: Any = None, progress: bool = True) -> JobSumm
         ConfigError: a bad preset or benchmark.
     """
     check_job(job)
+    if llm is None:
+        require_engine()
     preset = get_preset(job.preset)
     model_path = resolve_model(job.model)
     name = job.checkpoint or checkpoint_name(job.model, model_path)
@@ -268,7 +274,7 @@ def _load_tokenizer(model_path: Path | str) -> Any:
     try:
         from transformers import AutoTokenizer
     except ImportError:
-        raise GenerationError("generation needs vllm and transformers; install requirements/generate.txt") from None
+        raise GenerationError(f"generation needs transformers; {INSTALL_HINT}") from None
     try:
         return AutoTokenizer.from_pretrained(str(model_path))
     except (OSError, ValueError) as exc:
@@ -292,20 +298,34 @@ def plan_requests(problems: list[Problem], n: int, done: set[tuple[str, int]], p
 
 # -------------------------------------------------------------------- engine
 
+def require_engine() -> None:
+    """Check that vLLM and transformers are installed (without importing them).
+
+    Raises:
+        GenerationError: one is missing; the message names the extra to install.
+    """
+    missing = [name for name in ENGINE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise GenerationError(f"generation needs {' and '.join(missing)}, not installed here; {INSTALL_HINT}")
+
+
 def start_engine(model_path: Path | str, engine: EngineConfig, seed: int) -> Any:
     """A ``vllm.LLM`` for ``model_path``, with CPU defaults that work on small machines.
+
+    On a GPU every option left at None is vLLM's own default; the CPU-only settings
+    (``VLLM_CPU_KVCACHE_SPACE``, ``gpu_memory_utilization`` 0.3) apply on CPU only.
 
     Raises:
         GenerationError: vLLM is missing or the engine cannot start.
         ConfigError: ``batch_invariant`` is asked of a vLLM without it.
     """
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB)
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     try:
         import vllm
         from vllm.platforms import current_platform
     except ImportError:
-        raise GenerationError("generation needs vllm; install requirements/generate.txt") from None
+        raise GenerationError(f"generation needs vllm; {INSTALL_HINT}") from None
+    _cpu_environment(current_platform.is_cpu())
     if engine.batch_invariant:
         _enable_batch_invariance(current_platform.is_cpu())
     options = _engine_options(engine, current_platform.is_cpu())
@@ -320,6 +340,15 @@ def shutdown_engine(llm: Any) -> None:
     core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
     if core is not None and hasattr(core, "shutdown"):
         core.shutdown()
+
+
+def _cpu_environment(on_cpu: bool) -> None:
+    """vLLM's CPU KV-cache size (``VLLM_CPU_KVCACHE_SPACE``, GiB) when on CPU and unset; nothing on a GPU.
+
+    vLLM reads its environment variables lazily, so setting it after the import still applies.
+    """
+    if on_cpu:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB)
 
 
 def _engine_options(engine: EngineConfig, on_cpu: bool) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from codereason.errors import GenerationError
-from codereason.generate import GenerateJob, JobSummary
+from codereason.generate import GenerateJob, JobSummary, require_engine
 from codereason.io import infer_step
 
 CHECKPOINT_GLOBS = ("global_step_*", "checkpoint-*", "step*")
@@ -64,18 +64,27 @@ def sweep(job: GenerateJob, run_dir: str | os.PathLike, include_base: str | None
     Raises:
         GenerationError: no checkpoints, or a subprocess failed.
     """
+    require_engine()
+    return [run_checkpoint_process(sub) for sub in checkpoint_jobs(job, run_dir, include_base)]
+
+
+def checkpoint_jobs(job: GenerateJob, run_dir: str | os.PathLike, include_base: str | None = None) -> list[GenerateJob]:
+    """One job per checkpoint of ``run_dir`` (and ``include_base`` as step 0), in step order.
+
+    Each is ``job`` with the checkpoint's model path, name and step, and the run's name as ``model_label``.
+
+    Raises:
+        GenerationError: the directory holds no checkpoint.
+    """
     checkpoints = find_checkpoints(run_dir)
     if include_base:
         checkpoints.insert(0, ("base", 0, Path(include_base)))
     label = job.model_label or Path(run_dir).resolve().name
-    summaries = []
-    for name, step, path in checkpoints:
-        sub = dataclasses.replace(job, model=str(path), checkpoint=name, step=step, model_label=label)
-        summaries.append(_run_subprocess(sub))
-    return summaries
+    return [dataclasses.replace(job, model=str(path), checkpoint=name, step=step, model_label=label)
+            for name, step, path in checkpoints]
 
 
-def _run_subprocess(job: GenerateJob) -> JobSummary:
+def run_checkpoint_process(job: GenerateJob) -> JobSummary:
     """Run one job in a fresh Python process; its summary comes back through a temporary JSON file."""
     with tempfile.TemporaryDirectory(prefix="codereason-sweep-") as scratch:
         summary_file = Path(scratch) / "summary.json"

@@ -8,7 +8,13 @@ from collections import Counter
 import pytest
 
 from codereason.benchmarks import (
-    HUB_SOURCES, SHIPPED, Problem, benchmark_names, find_local_copy, load_benchmark, load_problem_file,
+    HUB_SOURCES,
+    SHIPPED,
+    Problem,
+    benchmark_names,
+    find_local_copy,
+    load_benchmark,
+    load_problem_file,
     shipped_problems_path,
 )
 from codereason.errors import ConfigError, InputFormatError, SchemaError

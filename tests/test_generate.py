@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from codereason import resume
 from codereason.errors import ConfigError, GenerationError
 from codereason.generate import EngineConfig, GenerateJob, SamplingConfig, request_seed, run_job
 from codereason.io import read_rollouts
 from codereason.prompts import prompt_sha256
 from codereason.records import ROLLOUT_FIELDS
-from codereason import resume
 from codereason.resume import output_path, read_done, repair_tail
 from codereason.sweep import find_checkpoints, sweep
 from tests.vllm_fixtures import tiny_engine, tiny_model_dir  # noqa: F401  (fixtures)

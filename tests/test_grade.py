@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import codereason.cli  # noqa: F401  (registers the commands)
 from codereason.cli._app import app
-from codereason.grade import GradeCache, GradeSummary, GraderPool, grade, grade_many, grade_rows, last_boxed
+from codereason.grade import GradeCache, GraderPool, GradeSummary, grade, grade_many, grade_rows, last_boxed
 from codereason.records import Grade
 
 # A power tower sympy tries to evaluate exactly: math-verify's verify never returns.

@@ -16,8 +16,18 @@ import pytest
 
 from codereason.errors import ConfigError, InputFormatError
 from codereason.integrations import (
-    CodeReasoningMetrics, FormatReward, GroundTruth, IncorrectReward, NoPython, PythonMention, RandomReward,
-    code_frequency_metric, code_reward, compute_score, paper_reward, verl_compute_score,
+    CodeReasoningMetrics,
+    FormatReward,
+    GroundTruth,
+    IncorrectReward,
+    NoPython,
+    PythonMention,
+    RandomReward,
+    code_frequency_metric,
+    code_reward,
+    compute_score,
+    paper_reward,
+    verl_compute_score,
 )
 from codereason.integrations.verl import SCORE_KEYS
 

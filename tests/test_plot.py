@@ -49,7 +49,14 @@ def test_figure_files_have_the_expected_panels(tmp_path, suffix):
     bars = [patch for ax in fig.axes for patch in ax.patches]
     assert len(bars) == 2 * len(TRANSITION_GROUPS)
     assert fig.axes[0].get_ylabel() == "code frequency (%)"
-    assert "MATH-500" in fig.axes[-1].get_title() or "MATH-500" in " ".join(a.get_title() for a in fig.axes)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [
+        "AMC: code frequency and accuracy\n500 responses per point",
+        "MATH-500: code frequency and accuracy\n500 responses per point",
+        "AMC: accuracy given strategy", "MATH-500: accuracy given strategy",
+        "AMC: strategy change, step 0 → 1000", "MATH-500: strategy change, step 0 → 1000",
+        "", "",  # the twin accuracy axes
+    ]
 
 
 def test_figure_without_transitions_has_two_rows(tmp_path):

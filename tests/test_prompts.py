@@ -6,8 +6,14 @@ import pytest
 
 from codereason.errors import ConfigError, GenerationError
 from codereason.prompts import (
-    BASE_MODEL_PRESETS, BOXED_INSTRUCTION, NO_CODE_INSTRUCTION, PRESETS, PYTHON_PREFIX, get_preset,
-    prompt_sha256, render,
+    BASE_MODEL_PRESETS,
+    BOXED_INSTRUCTION,
+    NO_CODE_INSTRUCTION,
+    PRESETS,
+    PYTHON_PREFIX,
+    get_preset,
+    prompt_sha256,
+    render,
 )
 
 pytest.importorskip("transformers")

@@ -25,8 +25,13 @@ def test_never_raises_on_random_text(text: str) -> None:
 @given(st.lists(CODEY, max_size=200).map("".join))
 def test_never_raises_on_code_like_fragments(text: str) -> None:
     label = classify(text)
-    assert label.code_reasoning == bool(label.code_spans)
-    assert label.paper_code == ("python" in text.lower())
+    spans = label.code_spans
+    assert all(0 <= start < end <= len(text) for start, end in spans)
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:])), spans  # ordered, disjoint
+    # the documented schema: a style and a language exactly when code was found
+    assert (label.code_style is not None) == (label.code_language is not None) == label.code_reasoning
+    # the paper rule ignores case: "Python" and "PYTHON" count as "python" does
+    assert classify(text.upper(), mode="paper").code_reasoning == classify(text.lower(), mode="paper").code_reasoning
 
 
 def _seconds(text: str) -> float:

@@ -124,6 +124,7 @@ def spurious_responses(spurious_results, tmp_path_factory):
 STEPS = [0, 50, 200, 400, 1000]
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_math500_code_frequency_per_step(spurious_responses):
     table = step_table(spurious_responses, n_boot=100).query("benchmark == 'MATH-500'").set_index("step")
@@ -134,6 +135,7 @@ def test_math500_code_frequency_per_step(spurious_responses):
     assert (table["n_responses"] == 500).all()
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_math500_accuracy_close_to_stored_avg1(spurious_responses, spurious_results):
     """math-verify vs the files' Qwen-harness grader: within 2 points at every step.
@@ -153,6 +155,7 @@ def test_math500_accuracy_close_to_stored_avg1(spurious_responses, spurious_resu
     assert (diffs[1:] > 0).all()  # trained steps: math-verify is the more lenient grader
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_code_is_more_accurate_than_language_at_base(spurious_responses):
     table = step_table(spurious_responses, n_boot=500).query("benchmark == 'MATH-500' and step == 0").iloc[0]
@@ -160,6 +163,7 @@ def test_code_is_more_accurate_than_language_at_base(spurious_responses):
     assert table["acc_given_code_lo"] > table["acc_given_lang_hi"]  # the intervals do not even overlap
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_pass_at_8_matches_the_files(spurious_responses, spurious_results):
     """pass@8 graded like the files (boxed answers only): exact on 13 of 15 files, never off by more than 1 problem."""
@@ -176,6 +180,7 @@ def test_pass_at_8_matches_the_files(spurious_responses, spurious_results):
     assert exact >= 13 and worst <= 1.0 + 1e-9
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_training_log_with_rolling_window(realdata):
     run = realdata / "cs336-grpo-qwen1p5b-rollouts" / "question_only"
@@ -188,6 +193,7 @@ def test_training_log_with_rolling_window(realdata):
     assert by_step["stored_agreement"].min() > 0.95
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_cli_track_over_the_spurious_checkpoints(spurious_results, tmp_path):
     """The command as a user runs it: one directory per checkpoint, paper mode, MATH-500 only."""

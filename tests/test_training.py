@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 import codereason.cli  # noqa: F401  (registers commands)
 import codereason.cli.train_cmd  # noqa: F401
 from codereason import classify
-from codereason.cli._app import app
-from codereason.errors import ConfigError
 from codereason.classifier.estimator import CodeFeatures, CodeReasoningClassifier, load_learned
 from codereason.classifier.features import FEATURE_NAMES
 from codereason.classifier.learned import LearnedModel, classifiers_dir, default_learned_model
-from codereason.labels import attach_texts, load_labels
 from codereason.classifier.training import CANDIDATES, find_disagreements, make_candidate, train, write_classifier
+from codereason.cli._app import app
+from codereason.errors import ConfigError
+from codereason.labels import attach_texts, load_labels
 from tests.conftest import REPO
 from tests.test_classify import CASES
 
@@ -123,6 +123,7 @@ def test_train_classifier_command_writes_a_loadable_folder(realdata, tmp_path) -
     assert (load_learned(out).predict(TEXTS) == LABELS).all()
 
 
+@pytest.mark.slow  # full real data: out of make test-fast
 @pytest.mark.realdata
 def test_no_disagreement_between_ast_and_learned_on_math500(realdata) -> None:
     found = find_disagreements(realdata, "ast", "learned", globs=("spurious-1p5b-gt-steps/results/*/*MATH-500.json",))

@@ -15,8 +15,8 @@ A segment is a *candidate*; :mod:`codereason.classifier.verify` verifies it.
 from __future__ import annotations
 
 import re
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 from typing import Iterator
 
 from codereason.classifier import patterns

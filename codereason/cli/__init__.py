@@ -10,13 +10,17 @@ import errno
 import sys
 
 from codereason.cli._app import app
-from codereason.cli import tag_cmd  # noqa: F401  (registers commands)
+from codereason.errors import CodeReasonError
+
+# Each command module registers its commands on `app` when imported; this order is the order in --help.
+# isort: off
+from codereason.cli import tag_cmd  # noqa: F401
 from codereason.cli import grade_cmd  # noqa: F401
 from codereason.cli import generate_cmd  # noqa: F401
 from codereason.cli import train_cmd  # noqa: F401
 from codereason.cli import report_cmd  # noqa: F401
 from codereason.cli import view_cmd  # noqa: F401
-from codereason.errors import CodeReasonError
+# isort: on
 
 
 # A file the run could not read or write for a reason the user can fix (permissions, full disk, ...).

@@ -10,6 +10,7 @@ import typer
 
 from codereason.cli._app import app
 from codereason.cli._common import PresetOption
+from codereason.cli._ray import RAY_OPTION
 
 model_app = typer.Typer(help="The embedded default model (SmolLM2-135M-Instruct).", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -51,11 +52,14 @@ def generate(
     max_model_len: Optional[int] = typer.Option(None, "--max-model-len"),
     batch_invariant: bool = typer.Option(False, "--batch-invariant", help="vLLM batch-invariant kernels (VLLM_BATCH_INVARIANT=1)."),
     enforce_eager: bool = typer.Option(False, "--enforce-eager", help="Skip torch.compile / graphs: faster start, slower sampling."),
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Sample rollouts with vLLM; resumes where a previous run stopped."""
     from codereason import generate as gen
-    from codereason.errors import ConfigError
+    from codereason.errors import ConfigError, GenerationError
 
+    if ray and not checkpoints:
+        raise ConfigError("--ray needs --checkpoints RUN_DIR (it runs one Ray task per checkpoint)")
     if include_base and not checkpoints:
         raise ConfigError("--include-base needs --checkpoints RUN_DIR (it adds the base model as step 0)")
     job = gen.GenerateJob(
@@ -69,11 +73,19 @@ def generate(
     )
     gen.check_job(job)
     if checkpoints:
-        from codereason.sweep import find_checkpoints, sweep
+        from codereason.sweep import find_checkpoints
 
         find_checkpoints(checkpoints)
         if include_base:
             gen.check_job(dataclasses.replace(job, model=include_base))
+    failed: dict[str, str] = {}
+    if checkpoints and ray:
+        from codereason.cluster import connect, generate_checkpoints
+
+        connect(ray)
+        summaries, failed = generate_checkpoints(job, str(checkpoints), include_base, report=typer.echo)
+    elif checkpoints:
+        from codereason.sweep import sweep
 
         summaries = sweep(job, checkpoints, include_base)
     else:
@@ -81,3 +93,6 @@ def generate(
     for s in summaries:
         typer.echo(f"{s.checkpoint}: {s.generated} generated, {s.existing} already there -> {s.path}"
                    f" ({s.completion_tokens} tokens, {s.tokens_per_second:.0f} tok/s)")
+    if failed:
+        raise GenerationError(f"{len(failed)} of {len(failed) + len(summaries)} checkpoints failed "
+                              f"({', '.join(failed)}); rerun the same command to resume them")

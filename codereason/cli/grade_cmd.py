@@ -9,9 +9,23 @@ import typer
 
 from codereason.cli._app import app
 from codereason.cli._common import (
-    BenchmarkFieldOption, FormatOption, GoldFieldOption, IdFieldOption, ModeOption, StepFieldOption, TextFieldOption,
-    check_jobs, check_mode, check_timeout, field_options, input_files, no_gold_line, progress, row_writer,
+    BenchmarkFieldOption,
+    FormatOption,
+    GoldFieldOption,
+    IdFieldOption,
+    ModeOption,
+    StepFieldOption,
+    TextFieldOption,
+    check_jobs,
+    check_mode,
+    check_timeout,
+    field_options,
+    input_files,
+    no_gold_line,
+    progress,
+    row_writer,
 )
+from codereason.cli._ray import RAY_OPTION
 from codereason.errors import ConfigError
 
 _JOBS = typer.Option(1, "-j", "--jobs", help="Grading worker processes (-1: one per core).")
@@ -30,6 +44,7 @@ def grade(
     step_field: StepFieldOption = None, benchmark_field: BenchmarkFieldOption = None,
     require_boxed: bool = _BOXED, use_stored_score: bool = _STORED,
     jobs: int = _JOBS, timeout: float = _TIMEOUT, no_cache: bool = _NO_CACHE,
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Grade final answers with math-verify (last \\boxed{} first) and print a summary."""
     from codereason.grade import GradeCache, GradeSummary, grade_rows
@@ -40,6 +55,13 @@ def grade(
     check_timeout(timeout)
     files = input_files(inputs, format, text_field)
     check_output_path(output, OUTPUT_SUFFIXES, files)
+    if ray:
+        from codereason.cli._ray import grade_on_ray, refuse_local_options
+
+        refuse_local_options(format=format is not None, id_field=id_field is not None, gold_field=gold_field is not None,
+                             step_field=step_field is not None, benchmark_field=benchmark_field is not None)
+        return grade_on_ray(ray, files, output, text_field, jobs, require_boxed=require_boxed,
+                            use_stored_score=use_stored_score, timeout_s=timeout)
     fields = field_options(text_field, id_field, gold_field, step_field, benchmark_field)
     gold_seen = [0]
 
@@ -89,8 +111,15 @@ def track(
 ) -> None:
     """Tag and grade every checkpoint; print and write code frequency vs accuracy per step."""
     from codereason.track import (
-        TABLE_SUFFIXES, TrackOptions, collect, display_table, drop_duplicate_keys, step_table, transition_table,
-        without_accuracy, write_table,
+        TABLE_SUFFIXES,
+        TrackOptions,
+        collect,
+        display_table,
+        drop_duplicate_keys,
+        step_table,
+        transition_table,
+        without_accuracy,
+        write_table,
     )
     from codereason.writers import check_output_path
 
@@ -165,7 +194,7 @@ def plot(
     title: Optional[str] = typer.Option(None, "--title", help="Figure title (default: from the table)."),
 ) -> None:
     """Plot code frequency and accuracy per step, accuracy given strategy, and transitions."""
-    from codereason.plot import FIGURE_SUFFIXES, TRANSITION_COLUMNS, TRACK_COLUMNS, plot_tracking
+    from codereason.plot import FIGURE_SUFFIXES, TRACK_COLUMNS, TRANSITION_COLUMNS, plot_tracking
     from codereason.track import read_table
     from codereason.writers import check_output_path
 

@@ -10,9 +10,22 @@ import typer
 
 from codereason.cli._app import app
 from codereason.cli._common import (
-    BenchmarkFieldOption, FormatOption, GoldFieldOption, IdFieldOption, ModeOption, StepFieldOption, TextFieldOption,
-    check_jobs, check_mode, field_options, input_files, print_table, progress, row_writer,
+    BenchmarkFieldOption,
+    FormatOption,
+    GoldFieldOption,
+    IdFieldOption,
+    ModeOption,
+    StepFieldOption,
+    TextFieldOption,
+    check_jobs,
+    check_mode,
+    field_options,
+    input_files,
+    print_table,
+    progress,
+    row_writer,
 )
+from codereason.cli._ray import RAY_OPTION
 
 
 @app.command()
@@ -25,6 +38,7 @@ def tag(
     mode: ModeOption = "ast",
     jobs: int = typer.Option(1, "-j", "--jobs", help="Worker processes (-1: one per core); each reads, labels and writes pieces of the input, and the output keeps input order."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Write bad records to OUT.bad.jsonl and go on, instead of stopping."),
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Label every response as code reasoning or natural language, with evidence spans.
 
@@ -38,6 +52,13 @@ def tag(
     check_jobs(jobs)
     files = input_files(inputs, format, text_field)
     check_output_path(output, OUTPUT_SUFFIXES, files)
+    if ray:
+        from codereason.cli._ray import refuse_local_options, tag_on_ray
+
+        refuse_local_options(format=format is not None, id_field=id_field is not None, gold_field=gold_field is not None,
+                             step_field=step_field is not None, benchmark_field=benchmark_field is not None,
+                             jobs=jobs != 1, skip_bad=skip_bad)
+        return tag_on_ray(ray, files, output, text_field, mode)
     bad_path = Path(f"{output or 'codereason-tag'}.bad.jsonl")
     if skip_bad:
         check_output_path(bad_path, None, files, "--skip-bad file")
@@ -65,10 +86,9 @@ def eval_classifier(
 ) -> None:
     """Precision, recall, F1 and confusion matrix of each classifier mode on hand labels."""
     from codereason.classifier import classify
+    from codereason.errors import InputFormatError
     from codereason.labels import attach_texts, describe_key, evaluate, evaluate_by_source, load_labels, realdata_root
     from codereason.writers import check_output_path, replaced_on_success
-
-    from codereason.errors import InputFormatError
 
     for mode in modes:
         check_mode(mode)

@@ -21,8 +21,8 @@ def train_classifier(
 ) -> None:
     """Train the learned classifier: pick logistic regression or gradient boosting by cross-validation,
     refit on all labels, write weights.json (no pickle), metrics.json and card.md."""
-    from codereason.labels import attach_texts, load_labels, realdata_root
     from codereason.classifier.training import CANDIDATES, train, write_classifier
+    from codereason.labels import attach_texts, load_labels, realdata_root
 
     rows = attach_texts(load_labels(labels), realdata_root(realdata))
     result = train(rows, folds=folds, seed=seed, label_files=[str(p) for p in labels])

@@ -26,7 +26,14 @@ from typing import Any, Sequence
 from codereason.classifier import classify
 from codereason.integrations.batch import completion_texts
 from codereason.integrations.rewards import (
-    PAPER_REWARDS, FormatReward, GroundTruth, IncorrectReward, NoPython, PythonMention, RandomReward, Reward,
+    PAPER_REWARDS,
+    FormatReward,
+    GroundTruth,
+    IncorrectReward,
+    NoPython,
+    PythonMention,
+    RandomReward,
+    Reward,
     paper_reward,
 )
 from codereason.integrations.trl_metrics import CodeReasoningMetrics

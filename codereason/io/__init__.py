@@ -29,8 +29,8 @@ from codereason.io.lighteval import read_lighteval
 from codereason.io.lists import read_chat, read_generations
 from codereason.io.lmeval import read_lmeval
 from codereason.io.native import read_codereason
-from codereason.io.skythought import read_skythought
 from codereason.io.rl import read_trainlog, read_verl
+from codereason.io.skythought import read_skythought
 from codereason.io.sources import BadRecordHandler, Context
 from codereason.io.spurious import read_spurious_json
 from codereason.jsonl import LineRange

@@ -15,7 +15,6 @@ from typing import Any, Iterator
 from codereason.io.fields import BadRecord, extras, first_text, gold, id_text, score
 from codereason.io.sources import Context, each_record, first_line
 
-
 # SkyThought names its results <model>_<benchmark>_<split>_<source>_<start>_<end>_<prompt style>.json
 RESULTS_NAME = re.compile(r"^(?P<model>.+?)_(?P<benchmark>[^_]+)_(?P<split>test|train|validation)_")
 

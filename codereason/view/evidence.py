@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from codereason.classifier import patterns
+from codereason.classifier.segments import MAX_SEGMENTS, candidate_segments
 from codereason.classifier.verify import verify_segment
 from codereason.grade import BOXED_COMMANDS, last_boxed
-from codereason.classifier.segments import MAX_SEGMENTS, candidate_segments
 
 
 @dataclass(frozen=True)
