@@ -194,14 +194,22 @@ def stop_processes(processes: Sequence[multiprocessing.process.BaseProcess], gra
         process.join()
 
 
-def worker_died(what: str, pid: int | None = None, exitcode: int | None = None, fewer_jobs: str = "") -> WorkerError:
+class WorkerDied(WorkerError):
+    """One worker died on a task (killed for memory, signalled); ``pid`` and ``exitcode`` say which and how."""
+
+    def __init__(self, message: str, pid: int | None = None, exitcode: int | None = None):
+        super().__init__(message)
+        self.pid, self.exitcode = pid, exitcode
+
+
+def worker_died(what: str, pid: int | None = None, exitcode: int | None = None, fewer_jobs: str = "") -> WorkerDied:
     """The error for a worker that died before returning its results."""
     how = ""
     if exitcode is not None:
         how = f", killed by {_signal_name(-exitcode)}" if exitcode < 0 else f", exit code {exitcode}"
     who = f"{what} (pid {pid}{how})" if pid is not None else what
     hint = f"retry with fewer jobs ({fewer_jobs})" if fewer_jobs else "retry with fewer jobs"
-    return WorkerError(f"{who} died before returning its results (killed for memory?); {hint}")
+    return WorkerDied(f"{who} died before returning its results (killed for memory?); {hint}", pid, exitcode)
 
 
 def _signal_name(number: int) -> str:
@@ -264,17 +272,26 @@ class WorkerPool:
         return self._pool.schedule(function, args=args, timeout=timeout)
 
     def result(self, future, timeout: float | None = None) -> Any:
-        """What ``future`` returned; :class:`WorkerError` if its worker died. Raises the builtin
-        ``TimeoutError`` if ``timeout`` passes first, or the task's own deadline did."""
-        from pebble import ProcessExpired
+        """What ``future`` returned.
+
+        Raises:
+            WorkerDied: the worker died on this task.
+            WorkerError: the pool broke (no worker could be started or all died).
+            TimeoutError: ``timeout`` passed first, or the task's own deadline did (its worker
+                was then killed and replaced).
+        """
         from concurrent.futures.process import BrokenProcessPool
+
+        from pebble import ProcessExpired
 
         try:
             return future.result(timeout=timeout)
         except ProcessExpired as error:
             raise worker_died(self.what, error.pid, error.exitcode, self.fewer_jobs) from None
         except (BrokenProcessPool, CancelledError):
-            raise worker_died(self.what, fewer_jobs=self.fewer_jobs) from None
+            hint = f" ({self.fewer_jobs})" if self.fewer_jobs else ""
+            raise WorkerError(f"the pool of {self.what.removeprefix('a ')}es broke (workers killed or not started);"
+                              f" retry with fewer jobs{hint}") from None
 
 
 def _start_pool_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
