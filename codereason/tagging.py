@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from itertools import islice
@@ -31,7 +32,7 @@ from codereason.classifier import MODES, classify, classify_batches, load_classi
 from codereason.errors import CodeReasonError, ConfigError, SchemaError
 from codereason.io import counts_samples, read_rows, resolve_format, splittable
 from codereason.jsonl import LineRange, split_lines
-from codereason.workers import WorkerPool, may_have_workers, part_folder, resolve_jobs, worker_context
+from codereason.workers import WorkerPool, cleanup_shield, may_have_workers, part_folder, resolve_jobs, worker_context
 from codereason.writers import NullWriter, RowWriter
 
 
@@ -208,9 +209,10 @@ class _PieceRun:
             with WorkerPool(self.n_jobs, "a tagging worker process", "-j 1 tags in this process",
                             initializer=_start_piece_worker, initargs=(self.rows_done,)) as pool:
                 self._feed(pool, self._pieces(files, workdir, piece_bytes, path.suffix if path else ""))
-        finally:
-            if workdir is not None:
-                shutil.rmtree(workdir, ignore_errors=True)
+        finally:  # a second Ctrl-C cannot stop the folder's removal half-way
+            with cleanup_shield(failed=sys.exc_info()[0] is not None):
+                if workdir is not None:
+                    shutil.rmtree(workdir, ignore_errors=True)
 
     def _pieces(self, files, workdir: Path | None, piece_bytes: int, suffix: str) -> Iterator[_Piece]:
         number = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ def interrupt_reported(writer, output: Path | None) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is ending: a second Ctrl-C may not cut the report short
         where = f"; {output} holds the first {writer.count}, each complete" if output else ""
         typer.echo(f"interrupted after {writer.count} records{where}", err=True)
         raise typer.Exit(130) from None
