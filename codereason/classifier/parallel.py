@@ -10,7 +10,7 @@ from collections import deque
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from codereason.classifier.rules import MODES, classify, load_classifier
-from codereason.errors import ConfigError, WorkerError
+from codereason.errors import ConfigError
 from codereason.records import CodeLabel
 from codereason.workers import (
     WorkerPool, cleanup_shield, may_have_workers, resolve_jobs, start_worker, stop_processes, worker_died, workers_open,
