@@ -35,7 +35,8 @@ CLASSIFY = ("import sys, time; from codereason import classify_many; texts = ope
 def seconds(command: list[str], code: Path, in_process: bool) -> float:
     env = {**os.environ, "PYTHONPATH": str(code)}
     start = time.perf_counter()
-    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    # From a folder without a codereason package: `-m`/`-c` put the working folder before PYTHONPATH.
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=tempfile.gettempdir())
     return float(done.stdout.strip()) if in_process else time.perf_counter() - start
 
 
