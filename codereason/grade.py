@@ -32,20 +32,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
+import re
 import sqlite3
-import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from codereason.errors import ConfigError
 from codereason.records import Grade
-from codereason.workers import leave_interrupts_to_parent, resolve_jobs, worker_context
+from codereason.workers import WorkerDied, WorkerPool, resolve_jobs
 
-GRADER_VERSION = "mv1"  # bump when the grading rule changes: invalidates the cache
+logger = logging.getLogger(__name__)
+
+GRADER_VERSION = "mv2"  # bump when the grading rule changes: invalidates the cache
 DEFAULT_TIMEOUT_S = 10.0
 BOXED_COMMANDS = ("\\boxed", "\\fbox")
 
@@ -55,40 +59,38 @@ Task = tuple
 
 # ------------------------------------------------------------- answer extraction
 
+# A box command with its opening brace, or a lone brace: the tokens of one scan for the last box.
+_BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\{|[{}]")
+
+
 def last_boxed(text: str) -> str | None:
     """The content of the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), or None.
 
     Braces are matched by counting, so nested braces work; an unclosed box
-    (a truncated response) does not count.
+    (a truncated response) does not count, and an earlier complete one is
+    taken instead. One scan over the braces from the first box on, so the
+    time is linear in the length of the text (20,000 unclosed boxes included).
 
     >>> last_boxed("a \\\\boxed{1} b \\\\boxed{\\\\frac{1}{2}} c")
     '\\\\frac{1}{2}'
     >>> last_boxed("\\\\boxed{unclosed") is None
     True
+    >>> last_boxed("\\\\boxed{2} then \\\\boxed{unclosed")
+    '2'
     """
-    end = len(text)
-    while True:
-        start = max(text.rfind(cmd + "{", 0, end) for cmd in BOXED_COMMANDS)
-        if start < 0:
-            return None
-        content = _braced(text, text.index("{", start))
-        if content is not None:
-            return content
-        end = start
-
-
-def _braced(text: str, open_at: int) -> str | None:
-    """The text inside the brace group opening at ``open_at``, or None if unclosed."""
-    depth = 0
-    for index in range(open_at, len(text)):
-        char = text[index]
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[open_at + 1:index]
-    return None
+    first = min((at for at in (text.find(cmd + "{") for cmd in BOXED_COMMANDS) if at >= 0), default=-1)
+    if first < 0:
+        return None
+    open_braces: list[tuple[int, bool]] = []  # (index after the brace, whether it opens a box)
+    last: tuple[int, int] | None = None  # (start, end) of the content of the complete box that starts last
+    for token in _BOX_OR_BRACE.finditer(text, first):
+        if token.group() != "}":
+            open_braces.append((token.end(), token.group() != "{"))
+        elif open_braces:
+            start, is_box = open_braces.pop()
+            if is_box and (last is None or start > last[0]):
+                last = (start, token.start())
+    return None if last is None else text[last[0]:last[1]]
 
 
 # ---------------------------------------------------------------- in-process rule
@@ -101,8 +103,10 @@ def _math_verify():
     return math_verify
 
 
+@lru_cache(maxsize=4096)
 def parse_gold(gold: str) -> list:
-    """math-verify's parse of a gold answer (LaTeX and plain-expression extraction)."""
+    """math-verify's parse of a gold answer (LaTeX and plain-expression extraction); kept per
+    process for the next response with the same gold (a problem's samples, other checkpoints)."""
     mv = _math_verify()
     text = gold if ("$" in gold or "\\boxed" in gold) else f"\\boxed{{{gold}}}"
     config = [mv.LatexExtractionConfig(boxed_match_priority=0), mv.ExprExtractionConfig()]
@@ -122,6 +126,12 @@ def parse_answer(response: str, boxed: str | None) -> list:
 def grade(*, gold: str | None, response: str, require_boxed: bool = False) -> Grade:
     """Grade one response in this process (no timeout: use :func:`grade_many` for that).
 
+    A boxed answer that equals the gold after :func:`normalised_answer` is
+    correct, and one integer against another is compared as integers, both
+    without math-verify (:func:`fast_grade`); otherwise math-verify decides.
+    A box's grade depends only on its content and the gold, so it is kept
+    per process for the next response with the same pair.
+
     Args:
         gold: the reference answer; None gives status ``parse_error``.
         response: the model's completion.
@@ -131,19 +141,78 @@ def grade(*, gold: str | None, response: str, require_boxed: bool = False) -> Gr
         A :class:`~codereason.records.Grade`; ``correct`` is None unless the status is ``ok``.
     """
     boxed = last_boxed(response)
-    has_boxed = boxed is not None
-    if boxed is None and require_boxed:
+    gold = None if gold is None else str(gold)
+    if boxed is not None:
+        return _grade_box(gold, boxed)
+    if require_boxed:
         return Grade(None, None, False, "no_answer")
-    answer = parse_answer(response, boxed)
+    return _verify(gold, parse_answer(response, None), None)
+
+
+@lru_cache(maxsize=16384)
+def _grade_box(gold: str | None, boxed: str) -> Grade:
+    """The grade of a response whose last box holds ``boxed``."""
+    return fast_grade(gold, boxed) or _verify(gold, parse_answer("", boxed), boxed)
+
+
+def _verify(gold: str | None, answer: list, boxed: str | None) -> Grade:
+    """math-verify's verdict on a parsed answer."""
+    has_boxed = boxed is not None
     pred = _pred_text(answer, boxed)
     if not answer:
         status = "parse_error" if has_boxed and boxed.strip() else "no_answer"
         return Grade(None, pred, has_boxed, status)
-    gold_parsed = parse_gold(gold) if gold is not None and str(gold).strip() else []
+    gold_parsed = parse_gold(gold) if gold is not None and gold.strip() else []
     if not gold_parsed:
         return Grade(None, pred, has_boxed, "parse_error")
     correct = _math_verify().verify(gold_parsed, answer, timeout_seconds=None)
     return Grade(bool(correct), pred, has_boxed, "ok")
+
+
+# ------------------------------------------------------------------ fast path
+
+# What normalised_answer removes: LaTeX spacing commands and \left/\right (not \leftarrow).
+_LATEX_SPACING = re.compile(r"\\[,;:! ]|\\(?:left|right)(?![A-Za-z])")
+# \dfrac and \tfrac are \frac.
+_FRAC_VARIANT = re.compile(r"\\[dt]frac(?![A-Za-z])")
+# White space, except between two letters (`\pi r` is not `\pir`).
+_SPACE = re.compile(r"(?<![A-Za-z])\s+|\s+(?![A-Za-z])")
+# An integer as written in a box: optional sign, at most 15 digits (exact as a float too).
+_INTEGER = re.compile(r"[-+]?\d{1,15}")
+
+
+def normalised_answer(text: str) -> str:
+    """An answer in a form where equal strings are equal answers: outer ``$``, LaTeX spacing,
+    ``\\left``/``\\right`` and white space (except between letters) removed, ``\\dfrac``/``\\tfrac``
+    written ``\\frac``.
+
+    >>> normalised_answer(" $\\\\left( \\\\dfrac{1}{2}, 3 \\\\right)$ ")
+    '(\\\\frac{1}{2},3)'
+    """
+    text = _LATEX_SPACING.sub(" ", text.strip().strip("$"))
+    return _SPACE.sub("", _FRAC_VARIANT.sub(r"\\frac", text))
+
+
+def fast_grade(gold: str | None, boxed: str) -> Grade | None:
+    """The grade of a box without math-verify where the strings settle it, else None.
+
+    Equal after :func:`normalised_answer`: correct. Two different integers: incorrect.
+
+    >>> fast_grade("\\\\frac{1}{2}", " \\\\dfrac{1}{2} ")
+    Grade(correct=True, pred='\\\\dfrac{1}{2}', has_boxed=True, grade_status='ok')
+    >>> fast_grade("12", "-12").correct, fast_grade("12", "0.5") is None
+    (False, True)
+    """
+    if gold is None:
+        return None
+    answer, expected = normalised_answer(boxed), normalised_answer(gold)
+    if not expected:
+        return None
+    if answer == expected:
+        return Grade(True, boxed.strip(), True, "ok")
+    if _INTEGER.fullmatch(answer) and _INTEGER.fullmatch(expected):
+        return Grade(int(answer) == int(expected), boxed.strip(), True, "ok")
+    return None
 
 
 def _pred_text(answer: list, boxed: str | None) -> str | None:
@@ -155,134 +224,79 @@ def _pred_text(answer: list, boxed: str | None) -> str | None:
 
 
 def _grade_task(task: Task) -> Grade:
+    """What a grading worker runs for one response: all of it, extraction included, inside the deadline."""
     gold, response, require_boxed = task
     try:
         return grade(gold=gold, response=response, require_boxed=require_boxed)
     except Exception:  # math-verify/sympy failure on odd input: a status, never a crash
         boxed = last_boxed(response)
-        return Grade(None, boxed, boxed is not None, "parse_error")
+        return Grade(None, None if boxed is None else boxed.strip(), boxed is not None, "parse_error")
+
+
+def check_timeout(timeout_s) -> float:
+    """``timeout_s`` as seconds if it is a finite number above 0, else :class:`ConfigError`."""
+    try:
+        seconds = float(timeout_s)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"--timeout (timeout_s) must be a finite number of seconds above 0; got {timeout_s}")
+    return seconds
 
 
 # ---------------------------------------------------------------- process pool
 
-def _serve(conn) -> None:
-    """Worker loop: receive (index, task), send (index, grade fields); stop on None."""
-    leave_interrupts_to_parent()
-    _math_verify()
-    while True:
-        message = conn.recv()
-        if message is None:
-            return
-        index, task = message
-        conn.send((index, tuple(_grade_task(task).to_dict().values())))
-
-
-class _Worker:
-    """One worker process with its pipe and the task it is working on."""
-
-    def __init__(self, context):
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True)
-        self.process.start()
-        child.close()
-        self.index: int | None = None
-        self.deadline = 0.0
-
-    def submit(self, index: int, task: Task, timeout_s: float) -> None:
-        self.index, self.deadline = index, time.monotonic() + timeout_s
-        self.conn.send((index, task))
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join()
-        self.conn.close()
-
-    def close(self) -> None:
-        try:
-            self.conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
-        self.process.join(timeout=2)
-        if self.process.is_alive():
-            self.kill()
-
-
 class GraderPool:
     """Worker processes that grade tasks with a wall-clock deadline per task.
 
-    Use as a context manager. A worker that passes its deadline (or dies) is
-    killed and replaced; its task is graded ``timeout`` (or ``parse_error``).
+    Use as a context manager. A worker still on a task at its deadline is
+    killed and replaced (pebble's ``schedule(timeout=)``), and the task is
+    graded ``timeout``; a worker that dies on a task (e.g. killed for
+    memory) is replaced too, and the task is graded ``parse_error``.
+    Everything done for a response, answer extraction included, runs in the
+    worker, inside the deadline.
 
     Args:
         n_jobs: worker processes (-1: one per core).
-        timeout_s: seconds allowed per response (parse + verify).
+        timeout_s: seconds allowed per response (extraction + parse + verify),
+            a finite number above 0.
     """
 
     def __init__(self, n_jobs: int = 1, timeout_s: float = DEFAULT_TIMEOUT_S):
-        if timeout_s is None or timeout_s <= 0:
-            raise ConfigError(f"timeout must be a positive number of seconds; got {timeout_s}")
+        self.timeout_s = check_timeout(timeout_s)
         self.n_jobs = resolve_jobs(n_jobs)
-        self.timeout_s = timeout_s
         self.n_timeouts = 0
-        self._workers: list[_Worker] = []
-        self._context = None
+        self.n_died = 0
+        self._pool: WorkerPool | None = None
 
     def __enter__(self) -> "GraderPool":
         _math_verify()  # imported once here; forked workers inherit it
-        self._context = worker_context()
-        self._workers = [_Worker(self._context) for _ in range(self.n_jobs)]
+        self._pool = WorkerPool(self.n_jobs, "a grading worker process").__enter__()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        for worker in self._workers:
-            worker.close()
-        self._workers = []
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.__exit__(*exc_info)
 
     def map(self, tasks: Sequence[Task]) -> list[Grade]:
         """Grade every task; results in input order."""
-        from multiprocessing.connection import wait
+        futures = [self._pool.submit(_grade_task, task, timeout=self.timeout_s) for task in tasks]
+        return [self._outcome(task, future) for task, future in zip(tasks, futures)]
 
-        results: list[Grade | None] = [None] * len(tasks)
-        pending = deque(range(len(tasks)))
-        while pending or any(w.index is not None for w in self._workers):
-            self._feed(pending, tasks)
-            busy = {w.conn: w for w in self._workers if w.index is not None}
-            left = min(w.deadline for w in busy.values()) - time.monotonic()
-            for conn in wait(list(busy), timeout=max(0.0, left)):
-                self._collect(busy[conn], tasks, results)
-            self._expire(tasks, results)
-        return results  # type: ignore[return-value]
-
-    def _feed(self, pending: deque, tasks: Sequence[Task]) -> None:
-        for worker in self._workers:
-            if worker.index is None and pending:
-                index = pending.popleft()
-                worker.submit(index, tasks[index], self.timeout_s)
-
-    def _collect(self, worker: _Worker, tasks: Sequence[Task], results: list) -> None:
+    def _outcome(self, task: Task, future) -> Grade:
         try:
-            index, fields = worker.conn.recv()
-            results[index] = Grade(*fields)
-        except (EOFError, OSError):  # the worker died (e.g. out of memory)
-            results[worker.index] = _failed(tasks[worker.index], "parse_error")
-            self._replace(worker)
-            return
-        worker.index = None
-
-    def _expire(self, tasks: Sequence[Task], results: list) -> None:
-        now = time.monotonic()
-        for worker in list(self._workers):
-            if worker.index is not None and worker.deadline <= now and results[worker.index] is None:
-                results[worker.index] = _failed(tasks[worker.index], "timeout")
-                self.n_timeouts += 1
-                self._replace(worker)
-
-    def _replace(self, worker: _Worker) -> None:
-        worker.kill()
-        self._workers[self._workers.index(worker)] = _Worker(self._context)
+            return self._pool.result(future)
+        except TimeoutError:
+            self.n_timeouts += 1
+            return _failed(task, "timeout")
+        except WorkerDied:
+            self.n_died += 1
+            return _failed(task, "parse_error")
 
 
 def _failed(task: Task, status: str) -> Grade:
+    """The grade of a task its worker did not finish (``last_boxed`` is linear: this is quick)."""
     boxed = last_boxed(task[1])
     return Grade(None, None if boxed is None else boxed.strip(), boxed is not None, status)
 
@@ -307,6 +321,10 @@ class GradeCache:
 
     A cached ``timeout`` is reused only when the current timeout is no longer
     than the one that produced it, so a longer timeout retries those items.
+    A cache that cannot be used (not a database, read-only, a folder that
+    cannot be made) is reported once, as a warning of the ``codereason.grade``
+    logger (one line on stderr by default), and grading goes on without it;
+    ``problem`` then says why.
 
     Args:
         directory: where ``grades.sqlite`` lives (default :func:`default_cache_dir`).
@@ -314,35 +332,77 @@ class GradeCache:
 
     def __init__(self, directory: str | os.PathLike | None = None):
         self.path = Path(directory or default_cache_dir()) / "grades.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS grades (key TEXT PRIMARY KEY, correct INTEGER, pred TEXT,"
-            " has_boxed INTEGER, status TEXT, timeout_s REAL)"
-        )
+        self.problem: str | None = None
+        self._db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS grades (key TEXT PRIMARY KEY, correct INTEGER, pred TEXT,"
+                " has_boxed INTEGER, status TEXT, timeout_s REAL)"
+            )
+        except (sqlite3.Error, OSError) as error:
+            self._give_up(error)
 
     def get_many(self, keys: Sequence[str], timeout_s: float) -> dict[str, Grade]:
         """The cached grades among ``keys``."""
         found: dict[str, Grade] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, correct, pred, has_boxed, status, used in self._db.execute(
-                f"SELECT key, correct, pred, has_boxed, status, timeout_s FROM grades WHERE key IN ({marks})", chunk
-            ):
-                if status != "timeout" or timeout_s <= used:
-                    found[key] = Grade(None if correct is None else bool(correct), pred, bool(has_boxed), status)
+        try:
+            for start in range(0, len(keys) if self._db else 0, 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, correct, pred, has_boxed, status, used in self._db.execute(
+                    f"SELECT key, correct, pred, has_boxed, status, timeout_s FROM grades WHERE key IN ({marks})", chunk
+                ):
+                    if status != "timeout" or timeout_s <= used:
+                        found[key] = Grade(None if correct is None else bool(correct), _text(pred), bool(has_boxed), status)
+        except sqlite3.Error as error:
+            self._give_up(error)
+            return {}
         return found
 
     def put_many(self, items: Iterable[tuple[str, Grade]], timeout_s: float) -> None:
         """Store grades (replacing older ones with the same key)."""
-        rows = [(k, None if g.correct is None else int(g.correct), g.pred, int(g.has_boxed), g.grade_status, timeout_s)
-                for k, g in items]
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?)", rows)
+        if self._db is None:
+            return
+        rows = [(k, None if g.correct is None else int(g.correct), _storable(g.pred), int(g.has_boxed), g.grade_status,
+                 timeout_s) for k, g in items]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as error:
+            self._give_up(error)
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _give_up(self, error: Exception) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
+        if self.problem is None:
+            self.problem = f"the grade cache {self.path} cannot be used ({error}); grading goes on without it"
+            logger.warning("warning: %s", self.problem)
+
+
+def _storable(pred: str | None):
+    """``pred`` as SQLite takes it: text, or UTF-8 bytes where it holds a lone surrogate (text would fail)."""
+    if pred is None:
+        return None
+    try:
+        pred.encode("utf-8")
+        return pred
+    except UnicodeEncodeError:
+        return pred.encode("utf-8", "surrogatepass")
+
+
+def _text(pred) -> str | None:
+    return pred.decode("utf-8", "surrogatepass") if isinstance(pred, bytes) else pred
 
 
 # ------------------------------------------------------------------ batch API
@@ -369,6 +429,7 @@ def grade_many(
     Returns:
         One :class:`~codereason.records.Grade` per pair, in order.
     """
+    check_timeout(timeout_s)
     tasks = [(None if g is None else str(g), r, bool(require_boxed)) for g, r in pairs]
     keys = [cache_key(t) for t in tasks] if cache is not None else []
     known = cache.get_many(keys, timeout_s) if cache is not None else {}
@@ -424,8 +485,18 @@ def grade_rows(
     """Yield each row with the :class:`~codereason.records.Grade` fields added, in batches.
 
     With ``use_stored_score``, ``correct`` is the row's ``stored_score`` (> 0.5)
-    where it has one, and math-verify's verdict goes to ``mv_correct``.
+    where it has one, and math-verify's verdict goes to ``mv_correct``. The
+    arguments are checked on the call, before the first row is read.
+
+    Raises:
+        ConfigError: ``timeout_s`` is not a finite number above 0, or ``n_jobs`` is below 1 (and not -1).
     """
+    check_timeout(timeout_s)
+    resolve_jobs(n_jobs)
+    return _graded_rows(rows, summary, require_boxed, use_stored_score, n_jobs, timeout_s, cache, batch_size)
+
+
+def _graded_rows(rows, summary, require_boxed, use_stored_score, n_jobs, timeout_s, cache, batch_size) -> Iterator[dict]:
     rows = iter(rows)
     with GraderPool(n_jobs, timeout_s) as pool:
         while batch := list(islice(rows, batch_size)):
@@ -446,7 +517,7 @@ def stored_correct(score: float | None) -> bool | None:
 
 
 __all__ = [
-    "DEFAULT_TIMEOUT_S", "GRADER_VERSION", "GradeCache", "GraderPool", "cache_key",
-    "GradeSummary", "default_cache_dir", "grade", "grade_many", "grade_rows", "last_boxed", "parse_answer", "parse_gold",
-    "stored_correct",
+    "DEFAULT_TIMEOUT_S", "GRADER_VERSION", "GradeCache", "GraderPool", "cache_key", "check_timeout",
+    "GradeSummary", "default_cache_dir", "fast_grade", "grade", "grade_many", "grade_rows", "last_boxed",
+    "normalised_answer", "parse_answer", "parse_gold", "stored_correct",
 ]

@@ -19,13 +19,9 @@ pieces are in flight.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import shutil
-import tempfile
+import sys
 from collections import Counter, defaultdict, deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -33,10 +29,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from codereason.classifier import MODES, classify, classify_batches, load_classifier
-from codereason.errors import CodeReasonError, ConfigError, SchemaError, WorkerError
+from codereason.errors import CodeReasonError, ConfigError, SchemaError
 from codereason.io import counts_samples, read_rows, resolve_format, splittable
 from codereason.jsonl import LineRange, split_lines
-from codereason.workers import leave_interrupts_to_parent, resolve_jobs, worker_context
+from codereason.workers import WorkerPool, cleanup_shield, may_have_workers, part_folder, resolve_jobs, worker_context
 from codereason.writers import NullWriter, RowWriter
 
 
@@ -165,7 +161,7 @@ def tag_files(
         raise ConfigError.bad_choice("--mode", mode, MODES)
     n_jobs, summary = resolve_jobs(n_jobs), TagSummary()
     options = {"format": format, "text_field": text_field, "id_field": id_field, **fields}
-    if n_jobs == 1 or multiprocessing.current_process().daemon:
+    if n_jobs == 1 or not may_have_workers():
         rows = (row for path in files for row in read_rows(path, on_bad=on_bad, **options))
         _tag_into(writer, summary, rows, mode, (lambda row: on_progress(1)) if on_progress else None)
         return summary
@@ -207,18 +203,16 @@ class _PieceRun:
 
     def run(self, files: Sequence[str | Path], piece_bytes: int) -> None:
         path = self.writer.path
-        workdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.parts-", dir=path.parent)) if path else None
-        context = worker_context()
-        self.rows_done = context.Value("q", 0)
+        workdir = part_folder(path) if path else None  # also removes those that killed runs left
+        self.rows_done = worker_context().Value("q", 0)
         load_classifier(self.mode)  # before the workers fork
-        pool = ProcessPoolExecutor(self.n_jobs, mp_context=context, initializer=_start_piece_worker,
-                                   initargs=(self.rows_done,))
         try:
-            self._feed(pool, self._pieces(files, workdir, piece_bytes, path.suffix if path else ""))
-        finally:  # also on Ctrl-C or an error: let running pieces end, drop the others and all parts
-            try:
-                pool.shutdown(wait=True, cancel_futures=True)
-            finally:  # even when a second Ctrl-C cuts the wait short
+            # Leaving the block on an error or Ctrl-C stops the workers at once (a second Ctrl-C cannot cut that short).
+            with WorkerPool(self.n_jobs, "a tagging worker process", "-j 1 tags in this process",
+                            initializer=_start_piece_worker, initargs=(self.rows_done,)) as pool:
+                self._feed(pool, self._pieces(files, workdir, piece_bytes, path.suffix if path else ""))
+        finally:  # a second Ctrl-C cannot stop the folder's removal half-way
+            with cleanup_shield(failed=sys.exc_info()[0] is not None):
                 if workdir is not None:
                     shutil.rmtree(workdir, ignore_errors=True)
 
@@ -233,7 +227,7 @@ class _PieceRun:
                 part = workdir / f"{number:08d}{suffix}" if workdir else None
                 yield _Piece(path, file_number, format, lines, part, counted)
 
-    def _feed(self, pool: ProcessPoolExecutor, pieces: Iterator[_Piece]) -> None:
+    def _feed(self, pool: WorkerPool, pieces: Iterator[_Piece]) -> None:
         in_flight: deque = deque()
         collect_bad = self.on_bad is not None
         while True:
@@ -241,19 +235,19 @@ class _PieceRun:
                 piece = next(pieces, None)
             except CodeReasonError:  # a file that cannot be read: first finish what came before it
                 while in_flight:
-                    self._finish(*in_flight.popleft())
+                    self._finish(pool, *in_flight.popleft())
                 raise
             if piece is None:
                 break
             in_flight.append((piece, pool.submit(_tag_piece, piece, self.mode, self.options, collect_bad)))
             while len(in_flight) > 2 * self.n_jobs:
-                self._finish(*in_flight.popleft())
+                self._finish(pool, *in_flight.popleft())
         while in_flight:
-            self._finish(*in_flight.popleft())
+            self._finish(pool, *in_flight.popleft())
 
-    def _finish(self, piece: _Piece, future) -> None:
+    def _finish(self, pool: WorkerPool, piece: _Piece, future) -> None:
         """Wait for a piece (moving the progress bar meanwhile), then take in its bad records, part and counts."""
-        result = self._wait(future)
+        result = self._wait(pool, future)
         for entry in result.bad:
             self.on_bad(*entry)
         if result.count and piece.part is not None:
@@ -267,16 +261,13 @@ class _PieceRun:
         if result.error is not None:
             raise result.error
 
-    def _wait(self, future) -> _PieceResult:
+    def _wait(self, pool: WorkerPool, future) -> _PieceResult:
         while True:
             try:
-                result = future.result(timeout=0.25)
+                result = pool.result(future, timeout=0.25)
                 break
-            except FutureTimeout:
+            except TimeoutError:
                 self._report_progress()
-            except BrokenProcessPool:
-                raise WorkerError("a tagging worker process died (killed for memory?); "
-                                  "retry with fewer jobs (-j 1 tags in this process)") from None
         self._report_progress()
         return result
 
@@ -324,7 +315,6 @@ _ROWS_DONE = None
 def _start_piece_worker(rows_done) -> None:
     global _ROWS_DONE
     _ROWS_DONE = rows_done
-    leave_interrupts_to_parent()
 
 
 def _tag_piece(piece: _Piece, mode: str, options: dict, collect_bad: bool) -> _PieceResult:

@@ -1,22 +1,55 @@
-"""What the classifier's and the grader's worker processes share.
+"""Worker processes: the one policy every pool of codereason follows.
 
-``-j``/``n_jobs`` means the same everywhere (:func:`resolve_jobs`), and a worker
-leaves Ctrl-C to the main process (:func:`leave_interrupts_to_parent`), which
-stops the workers and reports what was finished, instead of every worker
-printing its own traceback; :func:`interrupts_deferred` holds Ctrl-C back
-while the main process writes something that must not be cut in half.
+The classifier (:func:`~codereason.classifier.classify_many`,
+:func:`~codereason.classifier.classify_batches`), the tagger's pieces
+(:func:`~codereason.tagging.tag_files`) and the grader
+(:class:`~codereason.grade.GraderPool`) all start their workers here, and so:
+
+- ``-j``/``n_jobs`` means the same everywhere (:func:`resolve_jobs`);
+- a worker ignores Ctrl-C (SIGINT), from the moment it is forked; the main
+  process handles it, stops the workers and reports what was finished;
+- a worker never outlives the main process: on Linux the kernel kills it when
+  its parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), elsewhere a thread in
+  the worker watches the parent (:func:`die_with_parent`), so SIGKILL or SIGTERM
+  of ``codereason tag -j 2`` or ``grade`` leaves no process behind;
+- stopping is bounded and cannot be cut short: a second Ctrl-C while the
+  workers are being stopped is held back (:func:`interrupts_held`), then
+  dropped, since the first one is already ending the run; workers that do not
+  leave on SIGTERM are killed (:func:`stop_processes`);
+- a worker that dies is a :class:`~codereason.errors.WorkerError` that says
+  what to do, never missing results.
+
+:class:`WorkerPool` is a `pebble <https://pypi.org/project/Pebble/>`_
+``ProcessPool`` under that policy; pebble's ``schedule(timeout=)`` kills and
+replaces a worker stuck past a task's deadline (the grader's timeouts).
+:func:`part_folder` makes the hidden folder a run keeps its part files in and
+removes those that runs killed before they could clean up left behind.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import re
+import shutil
 import signal
+import sys
+import tempfile
 import threading
+import time
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
-from codereason.errors import ConfigError
+from codereason.errors import ConfigError, WorkerError
+
+# Seconds a worker has to leave after SIGTERM before it is killed.
+TERMINATE_GRACE_S = 2.0
+# How often a parent watch (platforms without PR_SET_PDEATHSIG) looks at the parent.
+PARENT_WATCH_INTERVAL_S = 0.5
 
 
 def resolve_jobs(n_jobs: int) -> int:
@@ -34,10 +67,81 @@ def worker_context():
     return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
+def may_have_workers() -> bool:
+    """False inside a daemonic process (e.g. a worker of someone else's pool), which may not start children."""
+    return not multiprocessing.current_process().daemon
+
+
+# ------------------------------------------------------------ the worker side
+
+def start_worker(parent_pid: int) -> None:
+    """Call first thing in every worker process: ignore Ctrl-C and die with ``parent_pid``."""
+    leave_interrupts_to_parent()
+    die_with_parent(parent_pid)
+
+
 def leave_interrupts_to_parent() -> None:
-    """Call first thing in a worker process: it ignores Ctrl-C (SIGINT); the main process handles it."""
+    """Ignore Ctrl-C (SIGINT) in this (worker) process: the main process handles it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+
+def die_with_parent(parent_pid: int, use_prctl: bool = True) -> None:
+    """Make this process end when ``parent_pid``, its parent, ends (however it ends, SIGKILL included).
+
+    On Linux the kernel sends this process SIGKILL when its parent dies
+    (``PR_SET_PDEATHSIG``); elsewhere, or with ``use_prctl=False``, a daemon
+    thread checks every :data:`PARENT_WATCH_INTERVAL_S` whether the parent
+    is still there and ends the process when it is not.
+    """
+    if not (use_prctl and _set_parent_death_signal(signal.SIGKILL)):
+        threading.Thread(target=_watch_parent, args=(parent_pid,), name="codereason-parent-watch", daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """``prctl(PR_SET_PDEATHSIG, signum)``; False where the platform has no such call."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.prctl(1, int(signum), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_WATCH_INTERVAL_S)
+    os._exit(1)
+
+
+# Pools of ours open in this process: while any is, a forked child ignores SIGINT from its first
+# instruction on (a Ctrl-C between the fork and the worker's own set-up would print a traceback).
+_OPEN_POOLS = 0
+
+
+def _ignore_interrupts_in_our_forks() -> None:
+    if _OPEN_POOLS:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ignore_interrupts_in_our_forks)
+
+
+@contextmanager
+def workers_open() -> Iterator[None]:
+    """Mark the block as one where this process forks workers (see :func:`start_worker`)."""
+    global _OPEN_POOLS
+    _OPEN_POOLS += 1
+    try:
+        yield
+    finally:
+        _OPEN_POOLS -= 1
+
+
+# ------------------------------------------------------------ the main side
 
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
@@ -48,14 +152,186 @@ def interrupts_deferred() -> Iterator[None]:
     waits for the end. Outside the main thread (where handlers cannot be set)
     the block runs as it is.
     """
-    if threading.current_thread() is not threading.main_thread():
+    with interrupts_held() as received:
         yield
+    handler = signal.getsignal(signal.SIGINT)
+    if received and callable(handler):
+        handler(signal.SIGINT, None)
+
+
+@contextmanager
+def interrupts_held() -> Iterator[list[int]]:
+    """Hold Ctrl-C back during the block; yield the list of the signals received meanwhile
+    (empty if none). What to do with them is the caller's choice."""
+    if threading.current_thread() is not threading.main_thread():
+        yield []
         return
     received: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     try:
-        yield
+        yield received
     finally:
         signal.signal(signal.SIGINT, previous)
-        if received and callable(previous):
-            previous(signal.SIGINT, None)
+
+
+def cleanup_shield(failed: bool):
+    """The guard around stopping workers: Ctrl-C is held back until they are stopped; then, if the
+    run is ``failed`` (an error or a first Ctrl-C is already on its way), dropped, else acted on."""
+    return interrupts_held() if failed else interrupts_deferred()
+
+
+def stop_processes(processes: Sequence[multiprocessing.process.BaseProcess], grace_s: float = TERMINATE_GRACE_S) -> None:
+    """SIGTERM each process, wait up to ``grace_s`` in all, then SIGKILL those still there; returns when all ended."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+        process.join()
+
+
+class WorkerDied(WorkerError):
+    """One worker died on a task (killed for memory, signalled); ``pid`` and ``exitcode`` say which and how."""
+
+    def __init__(self, message: str, pid: int | None = None, exitcode: int | None = None):
+        super().__init__(message)
+        self.pid, self.exitcode = pid, exitcode
+
+
+def worker_died(what: str, pid: int | None = None, exitcode: int | None = None, fewer_jobs: str = "") -> WorkerDied:
+    """The error for a worker that died before returning its results."""
+    how = ""
+    if exitcode is not None:
+        how = f", killed by {_signal_name(-exitcode)}" if exitcode < 0 else f", exit code {exitcode}"
+    who = f"{what} (pid {pid}{how})" if pid is not None else what
+    hint = f"retry with fewer jobs ({fewer_jobs})" if fewer_jobs else "retry with fewer jobs"
+    return WorkerDied(f"{who} died before returning its results (killed for memory?); {hint}", pid, exitcode)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class WorkerPool:
+    """Worker processes under the policy of this module (a pebble ``ProcessPool``).
+
+    Use as a context manager. Leaving the block normally waits for the
+    scheduled tasks; leaving it on an exception (Ctrl-C included) stops the
+    workers at once, with Ctrl-C held back meanwhile.
+
+    Args:
+        n_jobs: worker processes (as :func:`resolve_jobs`).
+        what: the workers in an error message, e.g. ``"a tagging worker process"``.
+        fewer_jobs: what ``-j 1`` does instead, for the error message.
+        initializer, initargs: run in each worker after :func:`start_worker`.
+    """
+
+    def __init__(self, n_jobs: int, what: str = "a worker process", fewer_jobs: str = "",
+                 initializer: Callable | None = None, initargs: tuple = ()):
+        self.n_jobs, self.what, self.fewer_jobs = resolve_jobs(n_jobs), what, fewer_jobs
+        self._initializer, self._initargs = initializer, initargs
+        self._pool = None
+        self._opened = None
+
+    def __enter__(self) -> "WorkerPool":
+        from pebble import ProcessPool
+
+        self._opened = workers_open()
+        self._opened.__enter__()
+        self._pool = ProcessPool(self.n_jobs, initializer=_start_pool_worker,
+                                 initargs=(os.getpid(), self._initializer, self._initargs), context=worker_context())
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self.close(wait=exc_type is None)
+
+    def close(self, wait: bool = True) -> None:
+        """End the pool: with ``wait``, after the scheduled tasks; else now. Ctrl-C is held back meanwhile."""
+        if self._pool is None:
+            return
+        with cleanup_shield(failed=not wait):
+            try:
+                if wait:
+                    self._pool.close()
+                else:
+                    self._pool.stop()
+                self._pool.join()
+            finally:
+                self._pool = None
+                self._opened.__exit__(None, None, None)
+
+    def submit(self, function: Callable, *args: Any, timeout: float | None = None):
+        """Schedule ``function(*args)``; a worker still on it after ``timeout`` seconds is killed and replaced."""
+        return self._pool.schedule(function, args=args, timeout=timeout)
+
+    def result(self, future, timeout: float | None = None) -> Any:
+        """What ``future`` returned.
+
+        Raises:
+            WorkerDied: the worker died on this task.
+            WorkerError: the pool broke (no worker could be started or all died).
+            TimeoutError: ``timeout`` passed first, or the task's own deadline did (its worker
+                was then killed and replaced).
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
+        from pebble import ProcessExpired
+
+        try:
+            return future.result(timeout=timeout)
+        except ProcessExpired as error:
+            raise worker_died(self.what, error.pid, error.exitcode, self.fewer_jobs) from None
+        except (BrokenProcessPool, CancelledError):
+            hint = f" ({self.fewer_jobs})" if self.fewer_jobs else ""
+            raise WorkerError(f"the pool of {self.what.removeprefix('a ')}es broke (workers killed or not started);"
+                              f" retry with fewer jobs{hint}") from None
+
+
+def _start_pool_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
+    start_worker(parent_pid)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+# ------------------------------------------------------------ part folders
+
+def part_folder(output: Path) -> Path:
+    """A new hidden folder beside ``output`` for a run's part files, ``.NAME.parts-PID-XXXX``.
+
+    Part folders of ``output`` whose run has died (a SIGKILL leaves them; the
+    pid in the name is not running) are removed first.
+    """
+    remove_stale_part_folders(output)
+    return Path(tempfile.mkdtemp(prefix=f".{output.name}.parts-{os.getpid()}-", dir=output.parent))
+
+
+def remove_stale_part_folders(output: Path) -> list[Path]:
+    """Remove the part folders of ``output`` left by runs no longer running; return them."""
+    removed = []
+    pattern = re.compile(rf"\.{re.escape(output.name)}\.parts-(?:(\d+)-)?.+")
+    for candidate in output.parent.glob(f".{output.name}.parts-*"):
+        match = pattern.fullmatch(candidate.name)
+        if match and candidate.is_dir() and not _running(match.group(1)):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
+def _running(pid: str | None) -> bool:
+    """Whether the process ``pid`` exists (None: a folder from before the pid was in the name: stale)."""
+    if pid is None:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

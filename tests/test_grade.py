@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import codereason.cli  # noqa: F401  (registers the commands)
 from codereason.cli._app import app
-from codereason.grade import GradeCache, GraderPool, GradeSummary, grade, grade_many, grade_rows, last_boxed
+from codereason.errors import ConfigError
+from codereason.grade import (
+    GradeCache,
+    GraderPool,
+    GradeSummary,
+    _grade_task,
+    _verify,
+    fast_grade,
+    grade,
+    grade_many,
+    grade_rows,
+    last_boxed,
+    parse_answer,
+)
 from codereason.records import Grade
 
 # A power tower sympy tries to evaluate exactly: math-verify's verify never returns.
@@ -126,7 +143,8 @@ def test_ctrl_c_stops_grading_cleanly_and_keeps_complete_records(tmp_path) -> No
     proc = subprocess.Popen([sys.executable, "-m", "codereason", "grade", str(source), "-j", "2", "--no-cache",
                              "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+    # the output is written to a temporary file beside it (renamed at the end): wait until it holds rows
+    while not any(p.stat().st_size for p in tmp_path.glob(".graded.jsonl.tmp-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
@@ -136,3 +154,167 @@ def test_ctrl_c_stops_grading_cleanly_and_keeps_complete_records(tmp_path) -> No
     rows = [json.loads(line) for line in out.read_text().split("\n") if line]
     assert 0 < len(rows) == written < 20_000
     assert [r["correct"] for r in rows] == [int(r["problem_id"]) % 3 != 0 for r in rows]
+
+
+# ------------------------------------------------------------ bounds and faults
+
+UNCLOSED_BOXES = "\\boxed{" * 20_000  # 140 KB: a degenerate tail (quadratic to scan until 2026-12-02: 282 s)
+
+
+def test_extraction_is_linear_in_unclosed_boxes():
+    assert last_boxed(UNCLOSED_BOXES) is None
+    assert last_boxed("\\boxed{5} " + UNCLOSED_BOXES) == "5"  # the last *complete* box
+    assert last_boxed(UNCLOSED_BOXES + "\\boxed{6}") == "6"
+
+
+def test_a_pathological_response_is_bounded_by_the_timeout():
+    pairs = [("5", UNCLOSED_BOXES), ("5", "\\boxed{5} " + UNCLOSED_BOXES), ("6", "\\boxed{6}")]
+    started = time.monotonic()
+    grades = grade_many(pairs, n_jobs=2, timeout_s=2.0)
+    elapsed = time.monotonic() - started
+    assert grades[0].grade_status in ("timeout", "no_answer") and grades[0].correct is None
+    assert grades[1:] == [Grade(True, "5", True, "ok"), Grade(True, "6", True, "ok")]
+    assert elapsed < 30  # a bound (two timeouts and start-up on a loaded machine), not a speed target
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0, -1, "soon"])
+def test_a_timeout_that_is_not_a_finite_positive_number_is_refused(timeout):
+    def rows():
+        raise AssertionError("read before the arguments were checked")
+        yield
+
+    with pytest.raises(ConfigError, match=r"--timeout \(timeout_s\) must be a finite number of seconds above 0"):
+        grade_rows(rows(), GradeSummary(), timeout_s=timeout)
+    with pytest.raises(ConfigError, match="--timeout"):
+        GraderPool(timeout_s=timeout)
+    with pytest.raises(ConfigError, match="--timeout"):
+        grade_many([("1", "\\boxed{1}")], timeout_s=timeout)
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "0", "-2"])
+def test_cli_grade_refuses_a_bad_timeout_before_touching_the_output(tmp_path, timeout):
+    source = tmp_path / "rollouts.jsonl"
+    source.write_text(json.dumps({"problem_id": "p", "sample_idx": 0, "response": "\\boxed{2}", "gold": "2"}) + "\n")
+    out = tmp_path / "kept.jsonl"
+    out.write_text("earlier output\n")
+    proc = subprocess.run([sys.executable, "-m", "codereason", "grade", str(source), "--timeout", timeout, "--no-cache",
+                           "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"error: --timeout (timeout_s) must be a finite number of seconds above 0; "
+                                                f"got {float(timeout)}"]
+    assert out.read_text() == "earlier output\n"
+
+
+def test_a_grading_worker_killed_mid_task_costs_that_task_only():
+    with GraderPool(n_jobs=1, timeout_s=120) as pool:
+        assert grade_many([("1", "\\boxed{1}")], pool=pool)[0].correct is True  # the worker is up
+        worker = _children(os.getpid())
+        future = pool._pool.submit(_grade_task, ("5", SLOW_RESPONSE, False), timeout=120)
+        time.sleep(1.0)
+        for pid in worker:
+            os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+        assert pool._outcome(("5", SLOW_RESPONSE, False), future) == Grade(None, "9^{9^{9^{9^9}}}", True, "parse_error")
+        assert pool.n_died == 1
+        assert grade_many([("8", "\\boxed{8}")], pool=pool)[0].correct is True  # a new worker took over
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2:].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_corrupt_cache_is_reported_once_and_grading_goes_on(tmp_path, caplog):
+    (tmp_path / "grades.sqlite").write_bytes(b"this is not a database" * 100)
+    cache = GradeCache(tmp_path)
+    pairs = [("1", "\\boxed{1}"), ("2", "\\boxed{3}")]
+    assert [g.correct for g in grade_many(pairs, cache=cache)] == [True, False]
+    assert [g.correct for g in grade_many(pairs, cache=cache)] == [True, False]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "codereason.grade"]
+    assert len(warnings) == 1 and "cannot be used" in warnings[0] and "grading goes on without it" in warnings[0]
+    assert cache.problem is not None
+    assert (tmp_path / "grades.sqlite").read_bytes() == b"this is not a database" * 100  # left as it was
+
+
+def test_a_cache_folder_that_cannot_be_made_is_reported_once(tmp_path, caplog):
+    (tmp_path / "file").write_text("")
+    cache = GradeCache(tmp_path / "file" / "cache")  # a folder inside a file
+    assert grade_many([("1", "\\boxed{1}")], cache=cache)[0].correct is True
+    assert len([r for r in caplog.records if r.name == "codereason.grade"]) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
+def test_a_read_only_cache_is_reported_once(tmp_path, caplog):
+    GradeCache(tmp_path).close()
+    (tmp_path / "grades.sqlite").chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        cache = GradeCache(tmp_path)
+        assert [g.correct for g in grade_many([("1", "\\boxed{1}"), ("1", "\\boxed{2}")], cache=cache)] == [True, False]
+        assert len([r for r in caplog.records if r.name == "codereason.grade"]) == 1
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def test_a_lone_surrogate_in_a_box_is_cached_and_read_back(tmp_path):
+    cache = GradeCache(tmp_path)
+    pairs = [("1", "\\boxed{\ud800}"), ("1", "\\boxed{1}")]
+    first = grade_many(pairs, cache=cache)
+    assert first[0].pred == "\ud800" and first[1].correct is True
+    assert grade_many(pairs, cache=cache) == first  # served from the cache, surrogate intact
+    assert cache.problem is None
+    cache.close()
+
+
+# (gold, box, expected fast grade or None = math-verify decides, note)
+FAST_CASES = [
+    ("\\frac{1}{2}", "\\dfrac{1}{2}", True, "dfrac is frac"),
+    ("(3, \\frac{\\pi}{2})", "\\left( 3, \\frac{\\pi}{2} \\right)", True, "left/right and spaces"),
+    ("12", "12", True, "equal strings"),
+    ("12", "-12", False, "two integers"),
+    ("12", "012", True, "leading zero: the same integer"),
+    ("142.0", "142", None, "a float gold is math-verify's to compare"),
+    ("\\frac{1}{2}", "0.5", None, "equal values, different strings: math-verify"),
+    ("\\pi r", "\\pir", None, "a space between letters is kept"),
+    ("\\leftarrow", "\\arrow", None, "\\left inside \\leftarrow is not removed"),
+    ("1234567890123456789", "1234567890123456788", None, "integers past 15 digits: math-verify"),
+    ("", "5", None, "no gold: math-verify's parse_error"),
+]
+
+
+@pytest.mark.parametrize("gold, box, expected, note", FAST_CASES, ids=[c[-1] for c in FAST_CASES])
+def test_fast_path_cases(gold, box, expected, note):
+    fast = fast_grade(gold, box)
+    assert (None if fast is None else fast.correct) is expected
+    if expected is not None:  # the fast path agrees with math-verify on it
+        assert _verify(gold, parse_answer("", box), box).correct is expected
+
+
+def _last_boxed_by_rescanning(text: str) -> str | None:
+    """The extraction before 2026-12-02 (quadratic): the oracle the linear scan must agree with."""
+    end = len(text)
+    while True:
+        start = max(text.rfind(cmd + "{", 0, end) for cmd in ("\\boxed", "\\fbox"))
+        if start < 0:
+            return None
+        depth, open_at = 0, text.index("{", start)
+        for index in range(open_at, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[index], 0)
+            if depth == 0:
+                return text[open_at + 1:index]
+        end = start
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["\\boxed{", "\\fbox{", "{", "}", "x", "\\boxed", " 1 ", "\\fboxed{"]), max_size=30))
+def test_linear_extraction_agrees_with_rescanning(parts):
+    text = "".join(parts)
+    assert last_boxed(text) == _last_boxed_by_rescanning(text)

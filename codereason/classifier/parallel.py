@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import sys
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from codereason.classifier.rules import MODES, classify, load_classifier
-from codereason.errors import ConfigError, WorkerError
+from codereason.errors import ConfigError
 from codereason.records import CodeLabel
-from codereason.workers import leave_interrupts_to_parent, resolve_jobs, worker_context
+from codereason.workers import (
+    WorkerPool,
+    cleanup_shield,
+    may_have_workers,
+    resolve_jobs,
+    start_worker,
+    stop_processes,
+    worker_died,
+    workers_open,
+)
 
 T = TypeVar("T")  # an item of a batch (classify_batches)
 
@@ -43,12 +51,13 @@ def classify_many(texts: Iterable[str], mode: str = "ast", n_jobs: int = 1) -> l
         raise ConfigError.bad_choice("mode", mode, MODES)
     texts = list(texts)
     n_jobs = min(resolve_jobs(n_jobs), max(1, len(texts) // MIN_TEXTS_PER_JOB))
-    if n_jobs == 1 or multiprocessing.current_process().daemon:  # daemons may not have children
+    if n_jobs == 1 or not may_have_workers():
         return [classify(text, mode) for text in texts]
     if "fork" in multiprocessing.get_all_start_methods():
         return _classify_forked(texts, mode, n_jobs)
-    with multiprocessing.get_context("spawn").Pool(n_jobs) as pool:
-        return pool.map(partial(classify, mode=mode), texts, chunksize=max(1, len(texts) // (4 * n_jobs)))
+    size = max(1, len(texts) // (4 * n_jobs))
+    chunks = [texts[start:start + size] for start in range(0, len(texts), size)]
+    return [label for _, labels in classify_batches(chunks, mode, n_jobs) for label in labels]
 
 
 # Below this many responses per process, forking costs more than it saves.
@@ -74,14 +83,16 @@ def _classify_forked(texts: list[str], mode: str, n_jobs: int) -> list[CodeLabel
     context = multiprocessing.get_context("fork")
     next_start = context.Value("q", 0)  # index of the first text no process has taken yet
     chunk_size = max(16, min(512, len(texts) // (32 * n_jobs)))
-    children, chunks = [], []
+    children, chunks, failed = [], [], True
     try:
-        for _ in range(1, n_jobs):
-            receiver, sender = context.Pipe(duplex=False)
-            child = context.Process(target=_classify_in_child, args=(sender, next_start, chunk_size, mode), daemon=True)
-            child.start()
-            sender.close()
-            children.append(_Child(child, receiver))
+        with workers_open():
+            for _ in range(1, n_jobs):
+                receiver, sender = context.Pipe(duplex=False)
+                child = context.Process(target=_classify_in_child, args=(os.getpid(), sender, next_start, chunk_size, mode),
+                                        daemon=True)
+                child.start()
+                sender.close()
+                children.append(_Child(child, receiver))
 
         def keep_and_take_in(chunk: _Chunk) -> None:
             chunks.append(chunk)
@@ -91,10 +102,13 @@ def _classify_forked(texts: list[str], mode: str, n_jobs: int) -> list[CodeLabel
         _classify_chunks(next_start, chunk_size, mode, keep_and_take_in)
         for child in children:
             chunks.extend(child.remaining_chunks())
-    finally:
+        failed = False
+    finally:  # also on Ctrl-C: the children are stopped before anything else happens
         _FORKED_TEXTS = []
-        for child in children:
-            child.stop()
+        with cleanup_shield(failed=failed or sys.exc_info()[0] is not None):
+            for child in children:
+                child.receiver.close()
+            stop_processes([child.process for child in children])
     labels: list = [None] * len(texts)
     for start, chunk_labels in chunks:
         labels[start:start + len(chunk_labels)] = chunk_labels
@@ -112,10 +126,10 @@ def _classify_chunks(next_start, chunk_size: int, mode: str, deliver: Callable[[
         deliver((start, [classify(text, mode) for text in _FORKED_TEXTS[start:start + chunk_size]]))
 
 
-def _classify_in_child(sender, next_start, chunk_size: int, mode: str) -> None:
+def _classify_in_child(parent_pid: int, sender, next_start, chunk_size: int, mode: str) -> None:
     """A forked child's work: label chunks and send each one back, then None to say it is done."""
+    start_worker(parent_pid)
     gc.freeze()  # the collector leaves the inherited objects alone (no copy-on-write of their pages)
-    leave_interrupts_to_parent()
     with sender:
         _classify_chunks(next_start, chunk_size, mode, sender.send)
         sender.send(None)
@@ -146,18 +160,10 @@ class _Child:
             chunk = self.receiver.recv()
         except EOFError:
             self.process.join()
-            raise WorkerError(
-                f"a classifier worker process (pid {self.process.pid}) exited with code {self.process.exitcode} "
-                "before returning its labels (killed for memory?); retry with fewer jobs (-j 1 labels in this process)"
-            ) from None
+            raise worker_died("a classifier worker process", self.process.pid, self.process.exitcode,
+                              "-j 1 labels in this process") from None
         self.done = chunk is None
         return [] if chunk is None else [chunk]
-
-    def stop(self) -> None:
-        self.receiver.close()
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
 
 
 def classify_batches(
@@ -180,32 +186,22 @@ def classify_batches(
     if mode not in MODES:
         raise ConfigError.bad_choice("mode", mode, MODES)
     n_jobs = resolve_jobs(n_jobs)
-    if n_jobs == 1 or multiprocessing.current_process().daemon:
+    if n_jobs == 1 or not may_have_workers():
         for batch in batches:
             yield batch, [classify(text(item), mode) for item in batch]
         return
     load_classifier(mode)  # before the workers fork
     in_flight: deque = deque()
-    pool = ProcessPoolExecutor(n_jobs, mp_context=worker_context(), initializer=leave_interrupts_to_parent)
-    try:
+    # Leaving the block early (an error, Ctrl-C, the caller stops) stops the workers at once.
+    with WorkerPool(n_jobs, "a classifier worker process", "-j 1 labels in this process") as pool:
         for batch in batches:
             in_flight.append((batch, pool.submit(_classify_list, [text(item) for item in batch], mode)))
             if len(in_flight) > 2 * n_jobs:
-                yield _finished(*in_flight.popleft())
+                batch, labels = in_flight.popleft()
+                yield batch, pool.result(labels)
         while in_flight:
-            yield _finished(*in_flight.popleft())
-    finally:  # also on Ctrl-C or when the caller stops early: drop the batches not started
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _finished(batch: Sequence[T], labels: Future) -> tuple[Sequence[T], list[CodeLabel]]:
-    """A batch and its labels once its worker is done, or :class:`WorkerError` if a worker died."""
-    try:
-        return batch, labels.result()
-    except BrokenProcessPool:
-        raise WorkerError(
-            "a classifier worker process died (killed for memory?); retry with fewer jobs (-j 1 labels in this process)"
-        ) from None
+            batch, labels = in_flight.popleft()
+            yield batch, pool.result(labels)
 
 
 def _classify_list(texts: list[str], mode: str) -> list[CodeLabel]:

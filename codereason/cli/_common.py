@@ -8,6 +8,7 @@ mistake costs no work and leaves every existing output as it was.
 from __future__ import annotations
 
 import math
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,6 +68,7 @@ def row_writer(output: Path | None) -> Iterator[Any]:
         with writer:
             yield writer
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is ending: a second Ctrl-C may not cut the report short
         where = f"; {writer.describe()}" if output else ""
         typer.echo(f"interrupted after {writer.count} records{where}", err=True)
         raise typer.Exit(130) from None
