@@ -5,8 +5,9 @@ whole response):
 
 - ``fenced``: the body of a Markdown fence (any tag; an unclosed fence runs to
   the end of the text, as truncated responses do);
-- ``unfenced``: a run of consecutive code-like lines outside fences that holds
-  at least one line that only code has (an import, a ``def``, a ``print(``...);
+- ``unfenced``: a run of consecutive code-like lines outside fences: two or
+  more, or one that only code has (an import, a ``def``, a ``print(``...); or,
+  in a response that writes Lean, a run of Lean tactic lines (tag ``lean``);
 - ``inline``: a single-backtick span outside fences.
 
 A segment is a *candidate*; :mod:`codereason.classifier.verify` verifies it.
@@ -28,10 +29,7 @@ MAX_SEGMENTS = 256
 
 # A code-like line start after a newline. The leading literal "\n" lets the
 # regex engine skip to line breaks at memchr speed instead of trying every offset.
-_CANDIDATE_LINE = re.compile(r"\n[ \t]*(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
-# A strong code line after a newline: a gap without one holds no unfenced run,
-# and one C-level search settles that for most prose.
-_STRONG_AFTER_NEWLINE = re.compile(r"\n[ \t]*" + patterns.STRONG_CODE_LINE.pattern, re.VERBOSE)
+_CANDIDATE_LINE = re.compile(r"\n[ \t]*+(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
 
 
 @dataclass(frozen=True)
@@ -100,28 +98,20 @@ def _next_fence(text: str, start: int) -> tuple[int, int] | None:
 
 
 def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
-    """Runs of consecutive code-like lines in ``text[start:end]`` that hold a strong code line."""
-    if not _has_strong_line(text, start, end):
-        return
+    """Runs of consecutive code-like lines in ``text[start:end]``: two or more lines, or one strong line."""
     run_start = run_end = -1
+    n_lines = 0
     for line_start in _candidate_line_starts(text, start, end):
         line_end = text.find("\n", line_start, end)
         line_end = end if line_end < 0 else line_end
         if run_start >= 0 and _only_blank(text, run_end, line_start):
-            run_end = line_end
+            run_end, n_lines = line_end, n_lines + 1
             continue
         if run_start >= 0:
-            yield from _strong_run(text, run_start, run_end)
-        run_start, run_end = line_start, line_end
+            yield from _run_segment(text, run_start, run_end, n_lines)
+        run_start, run_end, n_lines = line_start, line_end, 1
     if run_start >= 0:
-        yield from _strong_run(text, run_start, run_end)
-
-
-def _has_strong_line(text: str, start: int, end: int) -> bool:
-    """True when some line of ``text[start:end]`` is a strong code line."""
-    if patterns.STRONG_CODE_LINE.match(text[start:start + 200].lstrip(" \t")):
-        return True
-    return _STRONG_AFTER_NEWLINE.search(text, start, end) is not None
+        yield from _run_segment(text, run_start, run_end, n_lines)
 
 
 def _candidate_line_starts(text: str, start: int, end: int) -> Iterator[int]:
@@ -139,12 +129,43 @@ def _only_blank(text: str, start: int, end: int) -> bool:
     return not gap.strip() and gap.count("\n") <= 2
 
 
-def _strong_run(text: str, start: int, end: int) -> Iterator[Segment]:
-    """The run as a segment, when one of its lines is a strong code line."""
-    for line in text[start:end].splitlines():
-        if patterns.STRONG_CODE_LINE.match(line.strip()):
-            yield Segment(start, end, "unfenced")
-            return
+def _run_segment(text: str, start: int, end: int, n_lines: int) -> Iterator[Segment]:
+    """The run as a segment, when it has two lines or more, or one strong code line."""
+    if n_lines >= 2 or patterns.STRONG_CODE_LINE.match(text[start:end].strip()):
+        yield Segment(start, min(end, start + MAX_SEGMENT_CHARS), "unfenced")
+
+
+def lean_runs(text: str, start: int, end: int) -> Iterator[Segment]:
+    """Runs of Lean lines in ``text[start:end]`` (tag ``lean``), when that stretch writes Lean at all.
+
+    A run is consecutive lines each a Lean step (:data:`patterns.LEAN_LINE`), a
+    ``--`` comment or a line indented deeper than the run's first; up to two blank
+    lines may sit between. Runs of fewer than two Lean steps are dropped.
+    """
+    if patterns.LANGUAGE_HINTS["lean"].search(text, start, end) is None:
+        return
+    run_start = run_end = -1
+    n_steps = blanks = base = 0
+    offset = start
+    for line in text[start:end].splitlines(keepends=True):
+        stripped = line.strip()
+        depth = len(line) - len(line.lstrip())
+        if not stripped:
+            blanks += 1
+        elif patterns.LEAN_LINE.match(stripped) or stripped.startswith("--") or (run_start >= 0 and depth > base):
+            if run_start < 0 or blanks > 2:
+                if n_steps >= 2:
+                    yield Segment(run_start, min(run_end, run_start + MAX_SEGMENT_CHARS), "unfenced", "lean")
+                run_start, n_steps, base = offset, 0, depth
+            n_steps += patterns.LEAN_LINE.match(stripped) is not None
+            run_end, blanks = offset + len(line.rstrip()), 0
+        elif run_start >= 0:
+            if n_steps >= 2:
+                yield Segment(run_start, min(run_end, run_start + MAX_SEGMENT_CHARS), "unfenced", "lean")
+            run_start, n_steps = -1, 0
+        offset += len(line)
+    if run_start >= 0 and n_steps >= 2:
+        yield Segment(run_start, min(run_end, run_start + MAX_SEGMENT_CHARS), "unfenced", "lean")
 
 
 def inline_spans(text: str, start: int, end: int) -> Iterator[Segment]:
@@ -165,6 +186,13 @@ def candidate_segments(text: str, limit: int = MAX_SEGMENTS) -> tuple[list[Segme
     outside: list[Segment] = []
     for start, end in gaps:
         if end > start and len(outside) < limit:
-            outside.extend(islice(unfenced_runs(text, start, end), limit))
+            lean = list(islice(lean_runs(text, start, end), limit))
+            python = islice(unfenced_runs(text, start, end), limit)
+            outside.extend(lean)
+            outside.extend(run for run in python if not any(_overlap(run, other) for other in lean))
             outside.extend(islice(inline_spans(text, start, end), limit))
     return fences, outside[:limit]
+
+
+def _overlap(a: Segment, b: Segment) -> bool:
+    return a.start < b.end and b.start < a.end
