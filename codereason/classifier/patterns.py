@@ -31,7 +31,7 @@ CODE_LINE_START = re.compile(
       | \#[ \t]?\w                       # comment
       | """ + _TARGET + r"""[ \t]*+[-+*/%]?=(?!=)   # assignment
       | [A-Za-z_][\w.]*+\(               # call
-      | [a-z_]\w*+[ \t\r]*+(?=\n|\Z)     # a bare lower-case name alone: a REPL-style result line
+      | [a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)   # bare lower-case names: a display line
     )""",
     re.VERBOSE,
 )
@@ -84,7 +84,7 @@ LANGUAGE_HINTS = {
     "julia": re.compile(r"^[ \t]*+(?:using[ \t]++[A-Z]\w*+|function[ \t]++\w)|\bprintln[ \t]*+\(", re.MULTILINE),
     "matlab": re.compile(r"^[ \t]*+(?:disp|fprintf)[ \t]*+\(|^[ \t]*+function[ \t]++\w++[ \t]*+=", re.MULTILINE),
     "bash": re.compile(r"^[ \t]*+(?:echo|export|cd|pip|ls|cat|grep)[ \t]++\S|^#!/bin/", re.MULTILINE),
-    "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|^[ \t]*+(?:nlinarith|linarith|norm_num|simp_all|omega)\b",
+    "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|^[ \t]*+(?:nlinarith|linarith|norm_num|simp_all|omega)\b|<;>",
                        re.MULTILINE),
 }
 

@@ -96,7 +96,8 @@ def _python_parse(source: str, max_chars: int):
     if leading:
         source = source[leading.end():]
     data = grammars.head(source, max_chars).encode("utf-8", "surrogatepass")
-    root = grammars.parser_for("python").parse(data).root_node
+    tree = grammars.parser_for("python").parse(data)
+    root = tree.root_node
     n_statements = n_strong = error_bytes = 0
     for node in root.children:
         if node.type == "ERROR" or node.has_error:
@@ -105,7 +106,19 @@ def _python_parse(source: str, max_chars: int):
             n_statements += 1
             n_strong += node.type in _STRONG_NODES
     share = min(1.0, error_bytes / grammars.non_blank_bytes(data))
-    return Evidence(n_statements, n_strong, share, "python"), root
+    return Evidence(n_statements, n_strong, share, "python"), _Parsed(tree, root)
+
+
+class _Parsed:
+    """A parse's root node that keeps its tree alive (a bare node may outlive the tree it points into)."""
+
+    __slots__ = ("tree", "root")
+
+    def __init__(self, tree, root):
+        self.tree, self.root = tree, root
+
+    def __getattr__(self, name):
+        return getattr(self.root, name)
 
 
 def _is_executable(node) -> bool:
@@ -217,33 +230,63 @@ def _judge_run(body: str, defined: set[str]) -> Verdict:
     if evidence.n_statements == 0:
         return _verdict(None, evidence, "unfenced run: ")
     if evidence.n_strong >= 1:
-        accepted = evidence.error_share <= 0.3
+        share = _error_node_share(root)
+        if share > 0.3:
+            return Verdict(None, f"unfenced run: {round(100 * share)}% of bytes in error nodes")
     else:
         reason = _chain_problem(body, evidence, root, defined)
         if reason:
             return Verdict(None, f"unfenced run: {reason}")
-        accepted = True
-    if accepted:
-        defined |= _bound_names(root)
-    return _verdict("python" if accepted else None, evidence, "unfenced run: ")
+    defined |= _bound_names(root)
+    return Verdict("python")
+
+
+def _error_node_share(root) -> float:
+    """Share of non-blank bytes inside ERROR or missing nodes (a broken line, not its whole block)."""
+    error_bytes, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            error_bytes += node.end_byte - node.start_byte
+        elif node.has_error:
+            stack.extend(node.children)
+    return min(1.0, error_bytes / grammars.non_blank_bytes(root.text))
 
 
 def _chain_problem(body: str, evidence: Evidence, root, defined: set[str]) -> str:
-    """Why a run without imports, definitions or loops is not a program ('' when it is one)."""
+    """Why a run without imports, definitions or loops is not a program ('' when it is one).
+
+    A program of assignments parses cleanly as several lines, and some statement
+    reads a name an earlier one (or earlier code) defined. It may read names it
+    never defines only when it is marked as code: a ``#`` comment line, or a last
+    line that shows a value (``result``, ``a, b``) as a notebook cell does.
+    """
     if evidence.error_share > 0.1:
         return f"{round(100 * evidence.error_share)}% of bytes in errors"
     if _MATHS_NOTATION.search(body):
         return "maths notation (^ or a non-ASCII name)"
     if sum(1 for line in body.splitlines() if line.strip()) < 2:
         return "a single line"
-    bound = _bound_names(root)
-    read = _read_names(root)
-    undefined = sorted(read - bound - defined - _BUILTIN_NAMES - _called_names(root))
-    if undefined:
-        return "reads undefined names: " + ", ".join(undefined[:5])
-    if not read & (bound | defined):
+    statements = [node for node in root.children if node.type != "comment"]
+    bound_before = set(defined)
+    flows = False
+    for node in statements:
+        flows = flows or bool(_read_names(node) & bound_before)
+        bound_before |= _bound_names(node)
+    if not flows:
         return "no statement reads a name defined before it"
+    undefined = sorted(_read_names(root) - bound_before - _BUILTIN_NAMES - _called_names(root))
+    if undefined and not _marked_as_code(root, statements):
+        return "reads undefined names: " + ", ".join(undefined[:5])
     return ""
+
+
+def _marked_as_code(root, statements) -> bool:
+    """A ``#`` comment, or a last statement that only shows values (a notebook cell's display line)."""
+    if any(node.type == "comment" for node in root.children):
+        return True
+    last = statements[-1] if statements else None
+    return last is not None and last.type == "expression_statement" and not _is_executable(last)
 
 
 def _identifiers(root):
