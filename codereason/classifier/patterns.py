@@ -84,8 +84,9 @@ LANGUAGE_HINTS = {
     "julia": re.compile(r"^[ \t]*+(?:using[ \t]++[A-Z]\w*+|function[ \t]++\w)|\bprintln[ \t]*+\(", re.MULTILINE),
     "matlab": re.compile(r"^[ \t]*+(?:disp|fprintf)[ \t]*+\(|^[ \t]*+function[ \t]++\w++[ \t]*+=", re.MULTILINE),
     "bash": re.compile(r"^[ \t]*+(?:echo|export|cd|pip|ls|cat|grep)[ \t]++\S|^#!/bin/", re.MULTILINE),
-    "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|^[ \t]*+(?:nlinarith|linarith|norm_num|simp_all|omega)\b|<;>",
-                       re.MULTILINE),
+    "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|<;>|^[ \t]*+(?:nlinarith|linarith|norm_num|"
+                       r"simp_all|simp|omega|field_simp|ring_nf|rfl|decide|positivity|aesop|rcases|obtain|rintro|"
+                       r"interval_cases|native_decide|exact|refine)\b", re.MULTILINE),
 }
 
 # A Lean 4 proof line: a tactic, a declaration, a `have`/`calc` step or a `<;>` combinator.

@@ -139,33 +139,48 @@ def lean_runs(text: str, start: int, end: int) -> Iterator[Segment]:
     """Runs of Lean lines in ``text[start:end]`` (tag ``lean``), when that stretch writes Lean at all.
 
     A run is consecutive lines each a Lean step (:data:`patterns.LEAN_LINE`), a
-    ``--`` comment or a line indented deeper than the run's first; up to two blank
-    lines may sit between. Runs of fewer than two Lean steps are dropped.
+    comment (``--`` or inside ``/- ... -/``) or a line indented deeper than the
+    run's first; up to two blank lines may sit between. A run needs a step and
+    two lines at least.
     """
     if patterns.LANGUAGE_HINTS["lean"].search(text, start, end) is None:
         return
-    run_start = run_end = -1
-    n_steps = blanks = base = 0
-    offset = start
+    run = None  # [start, end, n_steps, n_lines, base indent]
+    blanks, in_comment, offset = 0, False, start
     for line in text[start:end].splitlines(keepends=True):
         stripped = line.strip()
+        kind, in_comment = _lean_line_kind(stripped, in_comment)
         depth = len(line) - len(line.lstrip())
-        if not stripped:
+        if kind == "blank":
             blanks += 1
-        elif patterns.LEAN_LINE.match(stripped) or stripped.startswith("--") or (run_start >= 0 and depth > base):
-            if run_start < 0 or blanks > 2:
-                if n_steps >= 2:
-                    yield Segment(run_start, min(run_end, run_start + MAX_SEGMENT_CHARS), "unfenced", "lean")
-                run_start, n_steps, base = offset, 0, depth
-            n_steps += patterns.LEAN_LINE.match(stripped) is not None
-            run_end, blanks = offset + len(line.rstrip()), 0
-        elif run_start >= 0:
-            if n_steps >= 2:
-                yield Segment(run_start, min(run_end, run_start + MAX_SEGMENT_CHARS), "unfenced", "lean")
-            run_start, n_steps = -1, 0
+        elif kind != "other" or (run is not None and depth > run[4]):
+            if run is None or blanks > 2:
+                yield from _lean_segment(run)
+                run = [offset, offset, 0, 0, depth]
+            run[1], run[2], run[3], blanks = offset + len(line.rstrip()), run[2] + (kind == "step"), run[3] + 1, 0
+        elif run is not None:
+            yield from _lean_segment(run)
+            run = None
         offset += len(line)
-    if run_start >= 0 and n_steps >= 2:
-        yield Segment(run_start, min(run_end, run_start + MAX_SEGMENT_CHARS), "unfenced", "lean")
+    yield from _lean_segment(run)
+
+
+def _lean_line_kind(stripped: str, in_comment: bool) -> tuple[str, bool]:
+    """``(blank | step | comment | other, inside a block comment after this line)``."""
+    if in_comment:
+        return "comment", "-/" not in stripped
+    if not stripped:
+        return "blank", False
+    if stripped.startswith("/-"):
+        return "comment", "-/" not in stripped[2:]
+    if stripped.startswith("--"):
+        return "comment", False
+    return ("step" if patterns.LEAN_LINE.match(stripped) else "other"), False
+
+
+def _lean_segment(run: list | None) -> Iterator[Segment]:
+    if run is not None and run[2] >= 1 and run[3] >= 2:
+        yield Segment(run[0], min(run[1], run[0] + MAX_SEGMENT_CHARS), "unfenced", "lean")
 
 
 def inline_spans(text: str, start: int, end: int) -> Iterator[Segment]:

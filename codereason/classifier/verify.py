@@ -220,7 +220,7 @@ def _accept_untagged(evidence: Evidence) -> bool:
 def _judge_lean(body: str, tagged: bool) -> Verdict:
     """Lean by its tactic and declaration lines (:func:`~codereason.classifier.grammars.lean_evidence`)."""
     evidence = grammar_evidence(body, "lean")
-    enough = evidence.n_statements >= (1 if tagged else 2) and evidence.error_share <= 0.5
+    enough = evidence.n_statements >= 1 and evidence.error_share <= (0.5 if tagged else 0.3)
     return _verdict("lean" if enough else None, evidence)
 
 
