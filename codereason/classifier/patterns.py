@@ -1,10 +1,12 @@
 """Named regular expressions, compiled once, used to find code candidates.
 
 Every pattern here runs in time linear in its input: Python 3.11's possessive
-quantifiers (``*+``, ``++``) and atomic groups keep a failed match from
-re-trying the same characters, no two adjacent quantified parts can match the
-same character (``[ \\t]`` instead of ``\\s`` inside lines, so no pattern runs
-across line breaks), and there are no backreferences. ``tests/test_linear_time.py``
+quantifiers (``*+``, ``++``) keep a failed match from re-trying the same
+characters, no two adjacent quantified parts can match the same character
+(``[ \\t]`` instead of ``\\s`` inside lines, so no pattern runs across line
+breaks), a pattern that opens with a run of word characters first checks that
+it starts a word (``(?<![\\w.])``, so a search does not restart inside the run),
+and there are no backreferences. ``tests/test_linear_time.py``
 builds traps from each pattern's own keywords and checks that time grows
 linearly with the input; ``bench/bench_worst_case.py`` reports the worst time per KB.
 """
@@ -20,7 +22,7 @@ FENCE_TAG = re.compile(r"[ \t]*+([A-Za-z0-9_+#.\-]*+)")
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]{3,200})`(?!`)")
 
 # An assignment target: ``x``, ``self.total``, ``a[i]``, ``a, b`` (one line).
-_TARGET = r"[A-Za-z_][\w.]*+(?:\[[^\]\n]*+\])?(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+)*+"
+_TARGET = r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]*+\])?(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+)*+"
 
 # A line that may be Python source outside any fence. Anchored at the start of
 # a (stripped) line; the alternatives are keywords or identifier-led statements.
@@ -30,8 +32,8 @@ CODE_LINE_START = re.compile(
       | @\w                              # decorator
       | \#[ \t]?\w                       # comment
       | """ + _TARGET + r"""[ \t]*+[-+*/%]?=(?!=)   # assignment
-      | [A-Za-z_][\w.]*+\(               # call
-      | [a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)   # bare lower-case names: a display line
+      | (?<![\w.])[A-Za-z_][\w.]*+\(      # call
+      | (?<![\w.])[a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)   # bare lower-case names: a display line
     )""",
     re.VERBOSE,
 )

@@ -59,7 +59,7 @@ _TARGET_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern",
                                 "parenthesized_expression", "expression_list", "list_splat_pattern"})
 
 # Blank lines and ``#`` comment lines at the start of a segment.
-_LEADING_COMMENTS = re.compile(r"(?:[ \t]*+(?:#[^\n]*+)?\n)++")
+_LEADING_COMMENTS = re.compile(r"(?<![ \t])(?:[ \t]*+(?:#[^\n]*+)?\n)++")
 # Characters of maths written as code: a power caret, or a non-ASCII letter in a name.
 _MATHS_NOTATION = re.compile(r"\^|[^\x00-\x7f]")
 
