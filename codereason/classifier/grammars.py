@@ -23,8 +23,8 @@ the share of non-blank bytes in error nodes, and the share in statements.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from codereason.classifier import patterns
 
@@ -64,8 +64,7 @@ _SHELL_COMMANDS = frozenset({
 _SEPARATORS = frozenset({";", "&", "&&", "||", ",", "\n", "|"})
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """What a grammar found in one piece of source.
 
     Attributes:

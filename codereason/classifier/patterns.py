@@ -21,8 +21,8 @@ FENCE_TAG = re.compile(r"[ \t]*+([A-Za-z0-9_+#.\-]*+)")
 # Inline code: a single-backtick span on one line, e.g. `x = solve(eq)` (at most 200 characters).
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]{3,200})`(?!`)")
 
-# An assignment target: ``x``, ``self.total``, ``a[i]``, ``a, b`` (one line).
-_TARGET = r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]*+\])?(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+)*+"
+# An assignment target (public: segments builds its chain test from it): ``x``, ``self.total``, ``a[i]``, ``a, b`` (one line).
+TARGET = r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]*+\])?(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+)*+"
 
 # A line that may be Python source outside any fence. Anchored at the start of
 # a (stripped) line; the alternatives are keywords or identifier-led statements.
@@ -31,12 +31,15 @@ CODE_LINE_START = re.compile(
         (?:def|class|import|from|for|while|if|elif|else|try|except|with|return|print|assert|raise|lambda)\b
       | @\w                              # decorator
       | \#[ \t]?\w                       # comment
-      | """ + _TARGET + r"""[ \t]*+[-+*/%]?=(?!=)   # assignment
+      | """ + TARGET + r"""[ \t]*+[-+*/%]?=(?!=)   # assignment
       | (?<![\w.])[A-Za-z_][\w.]*+\(      # call
-      | (?<![\w.])[a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)   # bare lower-case names: a display line
     )""",
     re.VERBOSE,
 )
+
+# A line of bare lower-case names that shows values at the end of a run, as a notebook
+# cell's last line does (``result``, ``a, b``); it extends a run, never starts one.
+DISPLAY_LINE = re.compile(r"[ \t]*+[a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)")
 
 # Lines that settle a run as code by themselves: imports, definitions, loops,
 # printing, or an assignment from a call or a literal collection.
@@ -48,7 +51,7 @@ STRONG_CODE_LINE = re.compile(
       | while[ \t][^\n]*:[ \t]*+$                                 # while n > 0:
       | print[ \t]*+\(                                            # print(result)
       | return\b
-      | """ + _TARGET + r"""[ \t]*+[-+*/%]?=[ \t]*+(?:[A-Za-z_][\w.]*+\(|\[|\{)   # x = f(...), x = [...]
+      | """ + TARGET + r"""[ \t]*+[-+*/%]?=[ \t]*+(?:[A-Za-z_][\w.]*+\(|\[|\{)   # x = f(...), x = [...]
     )""",
     re.VERBOSE | re.MULTILINE,
 )

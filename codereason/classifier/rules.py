@@ -30,7 +30,7 @@ from operator import attrgetter
 
 from codereason.classifier import patterns
 from codereason.classifier.segments import MAX_SEGMENTS, Segment, candidate_segments
-from codereason.classifier.verify import judge_segment
+from codereason.classifier.verify import Scope, judge_segment
 from codereason.errors import ConfigError
 from codereason.records import CodeLabel
 
@@ -91,7 +91,7 @@ def _judge_all(text: str, candidates: list[Segment]) -> tuple[list[tuple[Segment
     Segments are judged in order, so names that earlier code defines count as
     defined in later runs (code split by prose, or across MathCoder messages).
     """
-    defined: set[str] = set()
+    defined = Scope()
     code, rejected = [], []
     for segment in candidates:
         verdict = judge_segment(text, segment, defined)

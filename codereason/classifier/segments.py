@@ -29,7 +29,22 @@ MAX_SEGMENTS = 256
 
 # A code-like line start after a newline. The leading literal "\n" lets the
 # regex engine skip to line breaks at memchr speed instead of trying every offset.
-_CANDIDATE_LINE = re.compile(r"\n[ \t]*+(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
+_CANDIDATE_LINE = re.compile(r"\n[ \t]*+(?=[A-Za-z_#@])(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
+# A stretch of prose holds a run only if it has a strong code line, or an assignment
+# line followed by another or by a display line: one C-level search settles that for
+# most prose before any line is looked at in Python.
+_ASSIGNMENT = patterns.TARGET + r"[ \t]*+[-+*/%]?=(?!=)"
+_RUN_SIGN = ("[ \t]*+(?=[A-Za-z_])(?:" + patterns.STRONG_CODE_LINE.pattern + "|" + _ASSIGNMENT + r"[^\n]*+\n(?:[ \t\r]*+\n){0,2}(?:[ \t]*+"
+             + _ASSIGNMENT + "|" + patterns.DISPLAY_LINE.pattern + "))")
+_RUN_SIGN_AFTER_NEWLINE = re.compile(r"\n" + _RUN_SIGN, re.VERBOSE | re.MULTILINE)
+_RUN_SIGN_HERE = re.compile(_RUN_SIGN, re.VERBOSE | re.MULTILINE)
+# A display line right after a run, up to two blank lines between.
+_DISPLAY_AFTER = re.compile(r"\n(?:[ \t\r]*+\n){0,2}" + patterns.DISPLAY_LINE.pattern)
+# A line opening with a Lean tactic or declaration: a quick test (the leading "\n" lets the
+# regex engine skip from line break to line break) before the Lean hint's full regex.
+_LEAN_LINE_START = re.compile(r"\n[ \t]*+(?=[a-z<])(?:n(?:linarith|orm_num|ative_decide)|l(?:inarith|emma)|s(?:imp)|"
+                              r"o(?:mega|btain)|r(?:fl|ing_nf|cases|intro|efine)|d(?:ecide)|f(?:ield_simp)|p(?:ositivity)|"
+                              r"a(?:esop)|i(?:nterval_cases)|e(?:xact)|t(?:heorem)|<;>)")
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,8 @@ def _next_fence(text: str, start: int) -> tuple[int, int] | None:
 
 def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
     """Runs of consecutive code-like lines in ``text[start:end]``: two or more lines, or one strong line."""
+    if not (_RUN_SIGN_HERE.match(text, start, end) or _RUN_SIGN_AFTER_NEWLINE.search(text, start, end)):
+        return
     run_start = run_end = -1
     n_lines = 0
     for line_start in _candidate_line_starts(text, start, end):
@@ -130,7 +147,10 @@ def _only_blank(text: str, start: int, end: int) -> bool:
 
 
 def _run_segment(text: str, start: int, end: int, n_lines: int) -> Iterator[Segment]:
-    """The run as a segment, when it has two lines or more, or one strong code line."""
+    """The run as a segment (with a display line after it), when it has two lines or more, or one strong code line."""
+    display = _DISPLAY_AFTER.match(text, end)
+    if display:
+        end, n_lines = display.end(), n_lines + 1
     if n_lines >= 2 or patterns.STRONG_CODE_LINE.match(text[start:end].strip()):
         yield Segment(start, min(end, start + MAX_SEGMENT_CHARS), "unfenced")
 
@@ -199,9 +219,10 @@ def candidate_segments(text: str, limit: int = MAX_SEGMENTS) -> tuple[list[Segme
     """
     fences, gaps = split_segments(text, limit)
     outside: list[Segment] = []
+    writes_lean = ":= by" in text or _LEAN_LINE_START.search("\n" + text[:200]) or _LEAN_LINE_START.search(text)
     for start, end in gaps:
         if end > start and len(outside) < limit:
-            lean = list(islice(lean_runs(text, start, end), limit))
+            lean = list(islice(lean_runs(text, start, end), limit)) if writes_lean else []
             python = islice(unfenced_runs(text, start, end), limit)
             outside.extend(lean)
             outside.extend(run for run in python if not any(_overlap(run, other) for other in lean))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codereason.classifier import grammars, patterns
 from codereason.classifier.grammars import Evidence, grammar_evidence, hinted_language
@@ -66,8 +66,7 @@ _MATHS_NOTATION = re.compile(r"\^|[^\x00-\x7f]")
 PythonEvidence = Evidence  # the name before the grammars stage existed
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The decision on one segment.
 
     Attributes:
@@ -130,23 +129,46 @@ def _is_executable(node) -> bool:
     return False
 
 
-def verify_segment(text: str, segment: Segment, defined: set[str] | None = None) -> str | None:
+class Scope:
+    """The names a response's accepted Python code has defined so far.
+
+    Sources are parsed for their names only when a later run asks (most responses
+    never do), so accepting a fence costs no second parse.
+    """
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
+        self._pending: list[str] = []
+
+    def add(self, source: str) -> None:
+        """Record accepted Python source."""
+        self._pending.append(source)
+
+    def names(self) -> set[str]:
+        """Every name the recorded sources bind."""
+        while self._pending:
+            self._names |= _bound_names(_python_parse(self._pending.pop(), MAX_SEGMENT_CHARS)[1])
+        return self._names
+
+
+def verify_segment(text: str, segment: Segment, defined: Scope | None = None) -> str | None:
     """The language of a segment that holds program source, or None (see :func:`judge_segment`)."""
     return judge_segment(text, segment, defined).language
 
 
-def judge_segment(text: str, segment: Segment, defined: set[str] | None = None) -> Verdict:
+def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> Verdict:
     """Decide one segment.
 
     Args:
         text: the whole response.
         segment: the candidate.
-        defined: names defined by the response's code before this segment; the
-            names this segment defines are added to it when it is accepted as Python.
+        defined: what the response's code defined before this segment (pass one
+            :class:`Scope` for a response's segments in order); Python this
+            segment holds is added to it when accepted.
     """
     body = text[segment.start:segment.end]
     tag = segment.tag
-    defined = set() if defined is None else defined
+    defined = Scope() if defined is None else defined
     if segment.style == "inline":
         evidence = python_evidence(body)
         return _verdict("python" if evidence.n_statements and not evidence.error_share else None, evidence)
@@ -171,14 +193,13 @@ def _verdict(language: str | None, evidence: Evidence, prefix: str = "") -> Verd
     return Verdict(language, "" if language else prefix + evidence.describe())
 
 
-def _judge_python_fence(body: str, defined: set[str]) -> Verdict:
+def _judge_python_fence(body: str, defined: Scope) -> Verdict:
     """A fence tagged Python: lenient (the tag says what it is)."""
     evidence = python_evidence(body)
-    root = None
     if not _accept_tagged_python(evidence) and len(body) > VERIFY_CHARS:
-        evidence, root = _python_parse(body, MAX_SEGMENT_CHARS)
+        evidence = python_evidence(body, MAX_SEGMENT_CHARS)
     if _accept_tagged_python(evidence) or _mostly_statement_lines(body):
-        defined |= _bound_names(root if root is not None else _python_parse(body, MAX_SEGMENT_CHARS)[1])
+        defined.add(body)
         return Verdict("python")
     return _verdict(None, evidence)
 
@@ -187,13 +208,13 @@ def _accept_tagged_python(evidence: Evidence) -> bool:
     return evidence.n_statements >= 1 and (evidence.n_statements >= 3 or evidence.error_share <= 0.5)
 
 
-def _judge_untagged_fence(body: str, tag: str, defined: set[str]) -> Verdict:
+def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
     """An untagged or junk-tagged fence: Python first, then the language the content points to."""
     evidence = python_evidence(body)
     if not _accept_untagged(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
     if _accept_untagged(evidence):
-        defined |= _bound_names(_python_parse(body, MAX_SEGMENT_CHARS)[1])
+        defined.add(body)
         return Verdict("python")
     tried = [evidence.describe()]
     hinted = hinted_language(body)
@@ -224,8 +245,10 @@ def _judge_lean(body: str, tagged: bool) -> Verdict:
     return _verdict("lean" if enough else None, evidence)
 
 
-def _judge_run(body: str, defined: set[str]) -> Verdict:
+def _judge_run(body: str, defined: Scope) -> Verdict:
     """An unfenced run of code-like lines, decided as a whole."""
+    if not patterns.STRONG_CODE_LINE.search(body) and _MATHS_NOTATION.search(body):
+        return Verdict(None, "unfenced run: maths notation (^ or a non-ASCII name)")
     evidence, root = _python_parse(body, MAX_SEGMENT_CHARS)
     if evidence.n_statements == 0:
         return _verdict(None, evidence, "unfenced run: ")
@@ -237,7 +260,7 @@ def _judge_run(body: str, defined: set[str]) -> Verdict:
         reason = _chain_problem(body, evidence, root, defined)
         if reason:
             return Verdict(None, f"unfenced run: {reason}")
-    defined |= _bound_names(root)
+    defined.add(body)
     return Verdict("python")
 
 
@@ -253,7 +276,7 @@ def _error_node_share(root) -> float:
     return min(1.0, error_bytes / grammars.non_blank_bytes(root.text))
 
 
-def _chain_problem(body: str, evidence: Evidence, root, defined: set[str]) -> str:
+def _chain_problem(body: str, evidence: Evidence, root, defined: Scope) -> str:
     """Why a run without imports, definitions or loops is not a program ('' when it is one).
 
     A program of assignments parses cleanly as several lines, and some statement
@@ -268,16 +291,19 @@ def _chain_problem(body: str, evidence: Evidence, root, defined: set[str]) -> st
     if sum(1 for line in body.splitlines() if line.strip()) < 2:
         return "a single line"
     statements = [node for node in root.children if node.type != "comment"]
-    bound_before = set(defined)
-    flows = False
+    bound, flows, read = set(), False, set()
     for node in statements:
-        flows = flows or bool(_read_names(node) & bound_before)
-        bound_before |= _bound_names(node)
-    if not flows:
+        reads = _read_names(node)
+        flows = flows or bool(reads & bound)
+        bound |= _bound_names(node)
+        read |= reads
+    if not flows and not read & defined.names():
         return "no statement reads a name defined before it"
-    undefined = sorted(_read_names(root) - bound_before - _BUILTIN_NAMES - _called_names(root))
+    undefined = read - bound - _BUILTIN_NAMES - _called_names(root)
     if undefined and not _marked_as_code(root, statements):
-        return "reads undefined names: " + ", ".join(undefined[:5])
+        undefined = sorted(undefined - defined.names())
+        if undefined:
+            return "reads undefined names: " + ", ".join(undefined[:5])
     return ""
 
 
