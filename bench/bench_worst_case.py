@@ -10,6 +10,8 @@
 2. `ast` against the paper rule on the 8,220 responses of spurious-1p5b-gt-steps:
    agreement, and `ast`'s time over the paper rule's in the same run (best of 3;
    target: >= 99.5% agreement, <= 25x).
+
+Times are CPU seconds of this process (``time.process_time``), best of several runs.
 """
 
 from __future__ import annotations
@@ -47,11 +49,13 @@ def other_shapes(size: int) -> dict[str, str]:
 
 
 def seconds(text: str, repeats: int) -> float:
+    """CPU seconds of ``classify(text)``, best of ``repeats`` (CPU time: other processes on a
+    loaded machine do not count)."""
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         classify(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
@@ -77,11 +81,11 @@ def agreement_and_ratio(root: Path) -> tuple[int, float, float, float]:
     classify(texts[0])  # build the parsers outside the timing
     best_ast = best_paper = float("inf")
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         labels = [classify(t).code_reasoning for t in texts]
-        middle = time.perf_counter()
+        middle = time.process_time()
         paper = ["python" in t.lower() for t in texts]
-        best_ast, best_paper = min(best_ast, middle - start), min(best_paper, time.perf_counter() - middle)
+        best_ast, best_paper = min(best_ast, middle - start), min(best_paper, time.process_time() - middle)
     agreement = sum(a == p for a, p in zip(labels, paper)) / len(texts)
     return len(texts), agreement, best_ast, best_paper
 

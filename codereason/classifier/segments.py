@@ -227,7 +227,20 @@ def candidate_segments(text: str, limit: int = MAX_SEGMENTS) -> tuple[list[Segme
             outside.extend(lean)
             outside.extend(run for run in python if not any(_overlap(run, other) for other in lean))
             outside.extend(islice(inline_spans(text, start, end), limit))
+    if not fences and not outside:
+        outside.extend(_one_line_program(text))
     return fences, outside[:limit]
+
+
+_ONE_ASSIGNMENT = re.compile(r"[ \t\r\n]*+(" + _ASSIGNMENT + r"[^\n]*+)[ \t\r\n]*+\Z")
+
+
+def _one_line_program(text: str) -> Iterator[Segment]:
+    """A response that is one assignment line and nothing else (``ans = 45 - 30``): a candidate run."""
+    if len(text) <= 1000:
+        match = _ONE_ASSIGNMENT.match(text)
+        if match:
+            yield Segment(match.start(1), match.end(1), "unfenced")
 
 
 def _overlap(a: Segment, b: Segment) -> bool:

@@ -45,7 +45,10 @@ _STRONG_NODES = frozenset({
     "class_definition", "decorated_definition", "for_statement", "while_statement",
 })
 # Names a program may read without defining them.
-_BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__"}
+# Modules that maths programs use without importing them (Program-of-Thought's few-shot
+# prompts leave ``import math`` out) count as defined too.
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "math", "np", "numpy", "sympy", "sp", "scipy",
+                                             "itertools", "fractions", "statistics", "random", "cmath", "decimal"}
 # Nodes whose identifiers (in the given field) are bound, not read.
 _BINDING_FIELDS = {"assignment": "left", "augmented_assignment": "left", "for_statement": "left",
                    "for_in_clause": "left", "named_expression": "name", "function_definition": "name",
@@ -173,7 +176,10 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
         evidence = python_evidence(body)
         return _verdict("python" if evidence.n_statements and not evidence.error_share else None, evidence)
     if segment.style == "unfenced":
-        return _judge_lean(body, tagged=False) if tag == "lean" else _judge_run(body, defined)
+        if tag == "lean":
+            return _judge_lean(body, tagged=False)
+        alone = not text[:segment.start].strip() and not text[segment.end:].strip()
+        return _judge_run(body, defined, alone)
     if tag in patterns.OUTPUT_TAGS:
         return Verdict(None)
     if tag in patterns.PYTHON_TAGS:
@@ -245,10 +251,8 @@ def _judge_lean(body: str, tagged: bool) -> Verdict:
     return _verdict("lean" if enough else None, evidence)
 
 
-def _judge_run(body: str, defined: Scope) -> Verdict:
-    """An unfenced run of code-like lines, decided as a whole."""
-    if not patterns.STRONG_CODE_LINE.search(body) and _MATHS_NOTATION.search(body):
-        return Verdict(None, "unfenced run: maths notation (^ or a non-ASCII name)")
+def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
+    """An unfenced run of code-like lines, decided as a whole (``alone``: the whole response)."""
     evidence, root = _python_parse(body, MAX_SEGMENT_CHARS)
     if evidence.n_statements == 0:
         return _verdict(None, evidence, "unfenced run: ")
@@ -257,7 +261,7 @@ def _judge_run(body: str, defined: Scope) -> Verdict:
         if share > 0.3:
             return Verdict(None, f"unfenced run: {round(100 * share)}% of bytes in error nodes")
     else:
-        reason = _chain_problem(body, evidence, root, defined)
+        reason = _chain_problem(body, evidence, root, defined, alone)
         if reason:
             return Verdict(None, f"unfenced run: {reason}")
     defined.add(body)
@@ -276,20 +280,29 @@ def _error_node_share(root) -> float:
     return min(1.0, error_bytes / grammars.non_blank_bytes(root.text))
 
 
-def _chain_problem(body: str, evidence: Evidence, root, defined: Scope) -> str:
+def _chain_problem(body: str, evidence: Evidence, root, defined: Scope, alone: bool = False) -> str:
     """Why a run without imports, definitions or loops is not a program ('' when it is one).
 
-    A program of assignments parses cleanly as several lines, and some statement
+    A program of assignments parses as several lines (at most 30% of its bytes in
+    errors, as for any unfenced run), and some statement
     reads a name an earlier one (or earlier code) defined. It may read names it
     never defines only when it is marked as code: a ``#`` comment line, or a last
-    line that shows a value (``result``, ``a, b``) as a notebook cell does.
+    line that shows a value (``result``, ``a, b``) as a notebook cell does. A run that
+    is the whole response (a Program-of-Thought one-liner, ``ans = 45 - 30``) is set
+    apart from prose by definition: one clean statement that reads nothing undefined is
+    enough.
     """
-    if evidence.error_share > 0.1:
+    if evidence.error_share > 0.3:
         return f"{round(100 * evidence.error_share)}% of bytes in errors"
-    if _MATHS_NOTATION.search(body):
+    if _MATHS_NOTATION.search(body) and _writes_maths(root):
         return "maths notation (^ or a non-ASCII name)"
     if sum(1 for line in body.splitlines() if line.strip()) < 2:
-        return "a single line"
+        if not alone or evidence.error_share:
+            return "a single line"
+        if not _computes(root):
+            return "a single line that computes nothing (a value written down)"
+        undefined = _read_names(root) - _bound_names(root) - _BUILTIN_NAMES - _called_names(root)
+        return "reads undefined names: " + ", ".join(sorted(undefined)[:5]) if undefined else ""
     statements = [node for node in root.children if node.type != "comment"]
     bound, flows, read = set(), False, set()
     for node in statements:
@@ -305,6 +318,31 @@ def _chain_problem(body: str, evidence: Evidence, root, defined: Scope) -> str:
         if undefined:
             return "reads undefined names: " + ", ".join(undefined[:5])
     return ""
+
+
+def _computes(root) -> bool:
+    """True when some expression operates, calls or reads a name (``ans = 3`` does none of these)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in ("binary_operator", "call", "boolean_operator", "comparison_operator", "subscript"):
+            return True
+        stack.extend(node.children)
+    return bool(_read_names(root))
+
+
+def _writes_maths(root) -> bool:
+    """A ``^`` between operands (a power in maths, a rare xor in code) or a non-ASCII name (``Σ``, ``x̄``)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "identifier" and not node.text.isascii():
+            return True
+        if node.type == "binary_operator" and node.child_by_field_name("operator").type == "^":
+            return True
+        if node.type not in ("string", "comment"):
+            stack.extend(node.children)
+    return False
 
 
 def _marked_as_code(root, statements) -> bool:
