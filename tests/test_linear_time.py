@@ -21,7 +21,7 @@ from codereason import classify
 from codereason.classifier import grammars, patterns, segments, verify
 
 FILLERS = (" ", "\t", ",", ", ", "(", "[", "{", ")", "a", "a ", "x, ", ":", ";", "=", "`", " \n", "\r\n", "_", "1", "-")
-MAX_KEYWORDS = 24  # per pattern, spread evenly over its sorted keywords
+MAX_KEYWORDS = 8  # per pattern, spread evenly over its sorted keywords
 # Keywords of the classifier's own shapes, for the slower whole-classify traps.
 CLASSIFY_KEYWORDS = ("for", "for i", "while", "def", "class", "import", "from", "print", "return", "x =", "x, y =",
                      "a[", "#include", "theorem", "have", ":= by", "<;>", "nlinarith", "rw [", "let", "fn", "#", "`",
@@ -94,11 +94,11 @@ def test_each_pattern_is_linear_on_traps_built_from_its_keywords(name: str) -> N
     pattern = classifier_patterns()[name]
     failures = []
     for keyword in keywords(pattern):
-        for index in range(2 * len(FILLERS)):
+        for index in range(0, 2 * len(FILLERS), 2 if keyword else 1):
             def make(size: int, keyword=keyword, index=index):
                 return scan(pattern, list(traps(keyword, size))[index])
 
-            ok, t1, t4 = grows_linearly(make, 2000)
+            ok, t1, t4 = grows_linearly(make, 1000)
             if not ok:
                 failures.append(f"{keyword!r} trap {index}: {t1 * 1e3:.2f} ms -> {t4 * 1e3:.2f} ms for 4x the input")
     assert not failures, failures[:5]
