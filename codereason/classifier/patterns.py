@@ -4,9 +4,9 @@ Every pattern here runs in time linear in its input: Python 3.11's possessive
 quantifiers (``*+``, ``++``) keep a failed match from re-trying the same
 characters, no two adjacent quantified parts can match the same character
 (``[ \\t]`` instead of ``\\s`` inside lines, so no pattern runs across line
-breaks), a pattern that opens with a run of word characters first checks that
-it starts a word (``(?<![\\w.])``, so a search does not restart inside the run),
-and there are no backreferences. ``tests/test_linear_time.py``
+breaks), a line pattern opens with :data:`LINE_START` (so a search tries it only
+where a line starts) and a word run first checks that it starts a word
+(``(?<![\\w.])``), and there are no backreferences. ``tests/test_linear_time.py``
 builds traps from each pattern's own keywords and checks that time grows
 linearly with the input; ``bench/bench_worst_case.py`` reports the worst time per KB.
 """
@@ -21,13 +21,17 @@ FENCE_TAG = re.compile(r"[ \t]*+([A-Za-z0-9_+#.\-]*+)")
 # Inline code: a single-backtick span on one line, e.g. `x = solve(eq)` (at most 200 characters).
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]{3,200})`(?!`)")
 
+# The start of a line (or of the text), then its indentation. Line patterns open with it, so
+# a search tries them only where a line starts, never again inside a line's runs.
+LINE_START = r"(?<![^\n])[ \t]*+"
+
 # An assignment target (public: segments builds its chain test from it): ``x``, ``self.total``, ``a[i]``, ``a, b`` (one line).
 TARGET = r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]*+\])?(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+)*+"
 
 # A line that may be Python source outside any fence. Anchored at the start of
 # a (stripped) line; the alternatives are keywords or identifier-led statements.
 CODE_LINE_START = re.compile(
-    r"""(?:
+    LINE_START + r"""(?:
         (?:def|class|import|from|for|while|if|elif|else|try|except|with|return|print|assert|raise|lambda)\b
       | @\w                              # decorator
       | \#[ \t]?\w                       # comment
@@ -39,12 +43,12 @@ CODE_LINE_START = re.compile(
 
 # A line of bare lower-case names that shows values at the end of a run, as a notebook
 # cell's last line does (``result``, ``a, b``); it extends a run, never starts one.
-DISPLAY_LINE = re.compile(r"[ \t]*+[a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)")
+DISPLAY_LINE = re.compile(LINE_START + r"[a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)")
 
 # Lines that settle a run as code by themselves: imports, definitions, loops,
 # printing, or an assignment from a call or a literal collection.
 STRONG_CODE_LINE = re.compile(
-    r"""(?:
+    LINE_START + r"""(?:
         (?:import[ \t]++\w|from[ \t]++[\w.]++[ \t]++import[ \t])   # import sympy / from math import
       | (?:def|class)[ \t]++\w++[ \t]*+[(:]                       # def f(x):  class A:
       | for[ \t]++\(?[ \t]*+\w++(?:[ \t]*+,[ \t]*+\w++)*+(?:[ \t]*+\)[ \t]*+|[ \t]++)in[ \t]++\S   # for i, j in ...

@@ -29,12 +29,12 @@ MAX_SEGMENTS = 256
 
 # A code-like line start after a newline. The leading literal "\n" lets the
 # regex engine skip to line breaks at memchr speed instead of trying every offset.
-_CANDIDATE_LINE = re.compile(r"\n[ \t]*+(?=[A-Za-z_#@])(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
+_CANDIDATE_LINE = re.compile(r"\n(?=[ \t]*+[A-Za-z_#@])(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
 # A stretch of prose holds a run only if it has a strong code line, or an assignment
 # line followed by another or by a display line: one C-level search settles that for
 # most prose before any line is looked at in Python.
 _ASSIGNMENT = patterns.TARGET + r"[ \t]*+[-+*/%]?=(?!=)"
-_RUN_SIGN = ("[ \t]*+(?=[A-Za-z_])(?:" + patterns.STRONG_CODE_LINE.pattern + "|" + _ASSIGNMENT + r"[^\n]*+\n(?:[ \t\r]*+\n){0,2}(?:[ \t]*+"
+_RUN_SIGN = (r"(?<![^\n])(?=[ \t]*+[A-Za-z_])(?:" + patterns.STRONG_CODE_LINE.pattern + "|" + patterns.LINE_START + _ASSIGNMENT + r"[^\n]*+\n(?:[ \t\r]*+\n){0,2}(?:[ \t]*+"
              + _ASSIGNMENT + "|" + patterns.DISPLAY_LINE.pattern + "))")
 _RUN_SIGN_AFTER_NEWLINE = re.compile(r"\n" + _RUN_SIGN, re.VERBOSE | re.MULTILINE)
 _RUN_SIGN_HERE = re.compile(_RUN_SIGN, re.VERBOSE | re.MULTILINE)
@@ -232,7 +232,7 @@ def candidate_segments(text: str, limit: int = MAX_SEGMENTS) -> tuple[list[Segme
     return fences, outside[:limit]
 
 
-_ONE_ASSIGNMENT = re.compile(r"[ \t\r\n]*+(" + _ASSIGNMENT + r"[^\n]*+)[ \t\r\n]*+\Z")
+_ONE_ASSIGNMENT = re.compile(r"\A[ \t\r\n]*+(" + _ASSIGNMENT + r"[^\n]*+)[ \t\r\n]*+\Z")
 
 
 def _one_line_program(text: str) -> Iterator[Segment]:
