@@ -137,7 +137,7 @@ def grammar_evidence(source: str, language: str, max_chars: int = MAX_PARSE_CHAR
 
 def non_blank_bytes(data: bytes) -> int:
     """Bytes that are not spaces or line breaks (at least 1)."""
-    return max(1, len(data) - data.count(b" ") - data.count(b"\n") - data.count(b"\t") - data.count(b"\r"))
+    return max(1, len(data) - data.count(b" ") - data.count(b"\n"))
 
 
 def _juxtaposed(previous, node, data: bytes) -> bool:

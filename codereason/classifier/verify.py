@@ -89,11 +89,11 @@ def python_evidence(source: str, max_chars: int = VERIFY_CHARS) -> Evidence:
     and code often opens with a few). The prefix is enough to tell code from
     prose, and keeps the parse cheap.
     """
-    return _python_parse(source, max_chars)[0]
+    return _python_parse(source, max_chars, keep=False)[0]
 
 
-def _python_parse(source: str, max_chars: int):
-    """``(evidence, root node)`` of tree-sitter-python on the first ``max_chars`` of ``source``."""
+def _python_parse(source: str, max_chars: int, keep: bool = True):
+    """``(evidence, root node)`` of tree-sitter-python on the first ``max_chars`` of ``source`` (``keep``: the root too)."""
     leading = _LEADING_COMMENTS.match(source)
     if leading:
         source = source[leading.end():]
@@ -108,7 +108,7 @@ def _python_parse(source: str, max_chars: int):
             n_statements += 1
             n_strong += node.type in _STRONG_NODES
     share = min(1.0, error_bytes / grammars.non_blank_bytes(data))
-    return Evidence(n_statements, n_strong, share, "python"), _Parsed(tree, root)
+    return Evidence(n_statements, n_strong, share, "python"), (_Parsed(tree, root) if keep else None)
 
 
 class _Parsed:
@@ -178,7 +178,8 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
     if segment.style == "unfenced":
         if tag == "lean":
             return _judge_lean(body, tagged=False)
-        alone = not text[:segment.start].strip() and not text[segment.end:].strip()
+        alone = (segment.start < 64 and len(text) - segment.end < 64
+                 and not text[:segment.start].strip() and not text[segment.end:].strip())
         return _judge_run(body, defined, alone)
     if tag in patterns.OUTPUT_TAGS:
         return Verdict(None)
