@@ -82,6 +82,10 @@ class CodeLabel:
         has_output_block: the response holds an ```output block, real or invented.
         paper_code: the paper's rule, ``"python" in response.lower()``.
         mode: the mode that set ``code_reasoning`` (``ast``, ``paper``, ``learned``).
+        rejected_as: why candidate fences and unfenced runs were refused, one
+            ``start-end reason`` per segment joined by ``; `` (e.g. ``12-80 fence tagged
+            'isinstance': python: 0 statements, 91% of bytes in errors; cpp: ...``), at most
+            eight; None when nothing was refused.
     """
 
     code_reasoning: bool
@@ -93,6 +97,7 @@ class CodeLabel:
     has_output_block: bool
     paper_code: bool
     mode: str = "ast"
+    rejected_as: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; spans become lists of two ints."""

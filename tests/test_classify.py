@@ -57,6 +57,24 @@ CASES = [
     Case(f"{FENCE}python\nfor i in range(10):\n    if i % 3 == 0:\n        print(i)\n{FENCE}", True, "fenced", "python",
          "nested blocks"),
     Case(f"{FENCE}Python\nx = 3\ny = x ** 2\n{FENCE}", True, "fenced", "python", "capitalised tag"),
+    # --- positives written like the new real folders (issue 10) ---------------------
+    Case("\nnum_bananas = 200\nnum_pears = num_bananas * 1.45\nans = num_bananas + num_pears", True, "unfenced", "python",
+         "pot-codex-gsm8k-aqua: a bare assignment chain, each name defined before it is read"),
+    Case("\nans = 900 + 5 * 12", True, "unfenced", "python", "pot-codex-gsm8k-aqua: a one-line program is the whole response"),
+    Case("# Calculate the number of novelists and poets\r\nnum_novelists = 5 * x_value\r\nnum_poets = 3 * x_value\r\n"
+         "\r\nnum_novelists, num_poets", True, "unfenced", "python",
+         "mathcoder-tir-roles: a code message (CRLF) reading a name from an earlier message, shown on its last line"),
+    Case("We start.\n\nresult = -24092 / -4\nresult\n\nSo the answer is 6023.", True, "unfenced", "python",
+         "mathcoder-tir-roles: one assignment and a display line between prose"),
+    Case("  nlinarith [sq_nonneg (a - b), sq_nonneg (a + b),\n    mul_pos h₀ h₁]\n  <;> linarith\n```", True, "unfenced",
+         "lean", "lean-provers-minif2f: an unfenced Lean proof continuing `:= by`, with a stray closing fence"),
+    Case(f"{FENCE}lean4\ntheorem t (x : ℝ) (h₀ : x = 2) : x ^ 2 = 4 := by\n  subst h₀\n  norm_num\n{FENCE}", True, "fenced",
+         "lean", "a ```lean4 fence is checked as Lean (its tactic lines), not as Python"),
+    Case(f"{FENCE}rust\nfn main() {{\n    let x = 6 * 7;\n    println!(\"{{}}\", x);\n}}\n{FENCE}", True, "fenced", "rust",
+         "Rust by its tree-sitter grammar"),
+    Case(f"{FENCE}\n#include <cstdio>\nint main() {{ printf(\"%d\", 42); return 0; }}\n{FENCE}", True, "fenced", "cpp",
+         "untagged fence: not Python, its content points to C++ and the C++ grammar accepts it"),
+    Case(f"{FENCE}r\nx <- c(1, 2, 3)\nprint(mean(x))\n{FENCE}", True, "fenced", "r", "R by its grammar"),
     # --- negatives -----------------------------------------------------------------
     Case("We have $2x + 1 = 5$, so $x = 2$. The answer is $\\boxed{2}$.", False, None, None, "prose and LaTeX"),
     Case("We could use Python to check this, but by hand: $3 \\cdot 4 = 12$.", False, None, None,
@@ -77,6 +95,23 @@ CASES = [
     Case("", False, None, None, "empty response"),
     Case("Total = 5 + 3 = 8 apples.", False, None, None, "an assignment-like sentence"),
     Case(f"{FENCE}\n\\[ x^2 + y^2 = 25 \\]\n{FENCE}", False, None, None, "display maths in an untagged fence"),
+    # --- negatives written like the new real folders (issue 10) ---------------------
+    Case("The speed is\nv0 = sqrt(4.65^2 + 12.65^2)\nv0 = 13.48 m/s", False, None, None,
+         "theoremqa GPT-4 CoT: maths written as assignments (^ is a power)"),
+    Case("So, n = 4.\n\nProbability = C(4, 2) * (1/6)^(4 - 2) * (5/6)^2\n\nC(4, 2) is 6.", False, None, None,
+         "thinking trace: a probability formula, not a program"),
+    Case("The forces are\nv_t = sqrt(2 * g * r)\nf_s = sqrt(2 * m * a) / sqrt(2 * g * r)\nso f_s = 0.48", False, None, None,
+         "pythia CoT: formulas reading undefined quantities, no statement uses an earlier one"),
+    Case("lambda1 = 6\nlambda2 = 5\nlambda3 = -8\nThese are the eigenvalues.", False, None, None,
+         "pythia CoT: values written down, nothing computed from them"),
+    Case("\nans = 3", False, None, None, "pot-codex-gsm8k-aqua: a literal in the answer slot computes nothing"),
+    Case(f"The answer is 4. \u0439\u0446 {FENCE}printf\n\u597d int x; printf( =true ()=>{{ isinstance; {FENCE} \u00e9t\u00e9",
+         False, None, None, "degenerate multilingual tail: a junk-tagged fence with C tokens that no grammar accepts"),
+    Case(f"{FENCE}cpp\nThe answer is 12 because each side has 3 units.\n{FENCE}", False, None, None,
+         "prose in a fence tagged cpp: the C++ grammar finds no statement"),
+    Case(f"{FENCE}bash\nThe answer is twelve\n{FENCE}", False, None, None,
+         "prose in a bash fence: any line of words parses as a command; only real commands count"),
+    Case(f"{FENCE}r\nThe answer is 12\n{FENCE}", False, None, None, "prose in an R fence: words side by side are not statements"),
 ]
 
 
@@ -87,6 +122,14 @@ def test_case_table(case: Case) -> None:
     assert label.code_style == case.style
     assert label.code_language == case.language
     assert bool(label.code_spans) is case.code
+
+
+def test_a_refused_fence_says_why() -> None:
+    label = classify(f"Junk {FENCE}isinstance\nint x; printf( =true ()=>{{ {FENCE}")
+    assert label.code_reasoning is False
+    assert "fence tagged 'isinstance'" in label.rejected_as and "python:" in label.rejected_as
+    assert classify(f"{FENCE}python\nprint(1)\n{FENCE}").rejected_as is None
+    assert "rejected_as" in label.to_dict()
 
 
 def test_spans_point_at_the_code() -> None:

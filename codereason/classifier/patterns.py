@@ -1,7 +1,14 @@
 """Named regular expressions, compiled once, used to find code candidates.
 
-Every pattern here is linear-time on any input: no nested quantifiers, no
-backreferences, and each is applied to bounded text (one line or one fence).
+Every pattern here runs in time linear in its input: Python 3.11's possessive
+quantifiers (``*+``, ``++``) keep a failed match from re-trying the same
+characters, no two adjacent quantified parts can match the same character
+(``[ \\t]`` instead of ``\\s`` inside lines, so no pattern runs across line
+breaks), a line pattern opens with :data:`LINE_START` (so a search tries it only
+where a line starts) and a word run first checks that it starts a word
+(``(?<![\\w.])``), and there are no backreferences. ``tests/test_linear_time.py``
+builds traps from each pattern's own keywords and checks that time grows
+linearly with the input; ``bench/bench_worst_case.py`` reports the worst time per KB.
 """
 
 from __future__ import annotations
@@ -9,74 +16,102 @@ from __future__ import annotations
 import re
 
 # The info string right after an opening fence: the language tag, e.g. "python", "c++".
-FENCE_TAG = re.compile(r"[ \t]*([A-Za-z0-9_+#.\-]*)")
+FENCE_TAG = re.compile(r"[ \t]*+([A-Za-z0-9_+#.\-]*+)")
 
-# Inline code: a single-backtick span on one line, e.g. `x = solve(eq)`.
+# Inline code: a single-backtick span on one line, e.g. `x = solve(eq)` (at most 200 characters).
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]{3,200})`(?!`)")
+
+# The start of a line (or of the text), then its indentation. Line patterns open with it, so
+# a search tries them only where a line starts, never again inside a line's runs.
+LINE_START = r"(?<![^\n])[ \t]*+"
+
+# An assignment target (public: segments builds its chain test from it): ``x``, ``self.total``, ``a[i]``, ``a, b`` (one line).
+TARGET = r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]*+\])?(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+)*+"
 
 # A line that may be Python source outside any fence. Anchored at the start of
 # a (stripped) line; the alternatives are keywords or identifier-led statements.
 CODE_LINE_START = re.compile(
-    r"""(?:
+    LINE_START + r"""(?:
         (?:def|class|import|from|for|while|if|elif|else|try|except|with|return|print|assert|raise|lambda)\b
       | @\w                              # decorator
-      | \#\s?\w                          # comment
-      | [A-Za-z_][\w.]*(?:\[[^\]\n]*\])?(?:\s*,\s*[A-Za-z_]\w*)*\s*[-+*/%]?=(?!=)   # assignment
-      | [A-Za-z_][\w.]*\(                # call
+      | \#[ \t]?\w                       # comment
+      | """ + TARGET + r"""[ \t]*+[-+*/%]?=(?!=)   # assignment
+      | (?<![\w.])[A-Za-z_][\w.]*+\(      # call
     )""",
     re.VERBOSE,
 )
+
+# A line of bare lower-case names that shows values at the end of a run, as a notebook
+# cell's last line does (``result``, ``a, b``); it extends a run, never starts one.
+DISPLAY_LINE = re.compile(LINE_START + r"[a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)")
 
 # Lines that settle a run as code by themselves: imports, definitions, loops,
 # printing, or an assignment from a call or a literal collection.
 STRONG_CODE_LINE = re.compile(
-    r"""(?:
-        (?:import\s+\w|from\s+[\w.]+\s+import\s)   # import sympy / from math import
-      | (?:def|class)\s+\w+\s*[(:]                  # def f(x):  class A:
-      | for\s+[\w, ()]+\s+in\s+\S                   # for i in range(10):
-      | while\s+.+:\s*$                             # while n > 0:
-      | print\s*\(                                   # print(result)
+    LINE_START + r"""(?:
+        (?:import[ \t]++\w|from[ \t]++[\w.]++[ \t]++import[ \t])   # import sympy / from math import
+      | (?:def|class)[ \t]++\w++[ \t]*+[(:]                       # def f(x):  class A:
+      | for[ \t]++\(?[ \t]*+\w++(?:[ \t]*+,[ \t]*+\w++)*+(?:[ \t]*+\)[ \t]*+|[ \t]++)in[ \t]++\S   # for i, j in ...
+      | while[ \t][^\n]*:[ \t]*+$                                 # while n > 0:
+      | print[ \t]*+\(                                            # print(result)
       | return\b
-      | [A-Za-z_][\w.]*(?:\[[^\]\n]*\])?\s*[-+*/%]?=\s*(?:[A-Za-z_][\w.]*\(|\[|\{)   # x = f(...), x = [...]
+      | """ + TARGET + r"""[ \t]*+[-+*/%]?=[ \t]*+(?:[A-Za-z_][\w.]*+\(|\[|\{)   # x = f(...), x = [...]
     )""",
-    re.VERBOSE,
+    re.VERBOSE | re.MULTILINE,
 )
 
-# Tags that mark a fence as program source in a language other than Python.
+# Tags that mark a fence as program source in a language other than Python
+# (values: the language's name in :mod:`codereason.classifier.grammars`).
 OTHER_LANGUAGE_TAGS = {
     "c": "c", "cpp": "cpp", "c++": "cpp", "cc": "cpp", "cxx": "cpp", "java": "java",
     "javascript": "javascript", "js": "javascript", "typescript": "typescript", "ts": "typescript",
     "go": "go", "golang": "go", "rust": "rust", "rs": "rust", "r": "r", "matlab": "matlab",
-    "octave": "matlab", "julia": "julia", "bash": "bash", "sh": "bash", "shell": "bash",
-    "ruby": "ruby", "rb": "ruby", "csharp": "csharp", "c#": "csharp", "cs": "csharp",
-    "kotlin": "kotlin", "swift": "swift", "scala": "scala", "haskell": "haskell", "perl": "perl",
-    "php": "php", "lua": "lua", "sql": "sql", "wolfram": "wolfram", "mathematica": "wolfram",
-    "sage": "python", "maple": "maple",
+    "octave": "matlab", "julia": "julia", "jl": "julia", "bash": "bash", "sh": "bash", "shell": "bash",
+    "zsh": "bash", "ruby": "ruby", "rb": "ruby", "csharp": "csharp", "c#": "csharp", "cs": "csharp",
+    "kotlin": "kotlin", "swift": "swift", "scala": "scala", "haskell": "haskell", "hs": "haskell",
+    "perl": "perl", "php": "php", "lua": "lua", "sql": "sql", "wolfram": "wolfram", "mathematica": "wolfram",
+    "maple": "maple", "lean": "lean", "lean4": "lean", "lean3": "lean", "tactics": "lean",
 }
 
-# Tags that mark a fence as Python.
-PYTHON_TAGS = {"python", "py", "python3", "py3", "ipython", "sympy", "python2", "pycon"}
+# Tags that mark a fence as Python ("sage" is Python with extras).
+PYTHON_TAGS = {"python", "py", "python3", "py3", "ipython", "sympy", "python2", "pycon", "sage"}
 
 # Tags that mark a fence as an output block (interpreter results, real or invented).
 OUTPUT_TAGS = {"output", "out", "stdout", "result", "results", "console"}
 
-# Syntax that only program source has, for fences in another language: a
-# statement ending in ';', braces around a block, #include, typed main, calls
-# of well-known printing functions.
-OTHER_LANGUAGE_SYNTAX = re.compile(
+# What the content of an untagged (or junk-tagged) fence points to: one signature per
+# language, searched in the first few KB. Only a hint: the language's grammar decides.
+LANGUAGE_HINTS = {
+    "cpp": re.compile(r"^[ \t]*+#include[ \t]*+[<\"]|\bstd::|\bcout[ \t]*+<<|\busing namespace\b", re.MULTILINE),
+    "java": re.compile(r"\bpublic[ \t]++(?:static[ \t]++)?(?:class|void)\b|\bSystem\.out\.print"),
+    "javascript": re.compile(r"\bconsole\.log[ \t]*+\(|\bfunction[ \t]++\w++[ \t]*+\(|^[ \t]*+(?:const|let|var)[ \t]++\w++[ \t]*+=",
+                             re.MULTILINE),
+    "rust": re.compile(r"\bfn[ \t]++\w++[ \t]*+\(|\bprintln![ \t]*+\(|\blet[ \t]++mut\b"),
+    "go": re.compile(r"^[ \t]*+package[ \t]++main\b|^[ \t]*+func[ \t]++\w|\bfmt\.Print", re.MULTILINE),
+    "c": re.compile(r"\bprintf[ \t]*+\(|\bint[ \t]++main[ \t]*+\("),
+    "r": re.compile(r"\w[ \t]*+<-[ \t]*+\S|%>%"),
+    "julia": re.compile(r"^[ \t]*+(?:using[ \t]++[A-Z]\w*+|function[ \t]++\w)|\bprintln[ \t]*+\(", re.MULTILINE),
+    "matlab": re.compile(r"^[ \t]*+(?:disp|fprintf)[ \t]*+\(|^[ \t]*+function[ \t]++\w++[ \t]*+=", re.MULTILINE),
+    "bash": re.compile(r"^[ \t]*+(?:echo|export|cd|pip|ls|cat|grep)[ \t]++\S|^#!/bin/", re.MULTILINE),
+    "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|<;>|^[ \t]*+(?:nlinarith|linarith|norm_num|"
+                       r"simp_all|simp|omega|field_simp|ring_nf|rfl|decide|positivity|aesop|rcases|obtain|rintro|"
+                       r"interval_cases|native_decide|exact|refine)\b", re.MULTILINE),
+}
+
+# A Lean 4 proof line: a tactic, a declaration, a `have`/`calc` step or a `<;>` combinator.
+LEAN_LINE = re.compile(
     r"""(?:
-        ^\s*\#include\s*[<"]
-      | \b(?:int|void|public\s+static)\s+\w+\s*\([^)\n]*\)\s*\{
-      | \b(?:console\.log|System\.out\.print\w*|printf|cout\s*<<|std::|println!?)\s*[(<]?
-      | ^\s*(?:let|const|var|auto|int|double|long|float)\s+\w+\s*(?:=|;)
-      | \bfunction\s+\w+\s*\(
-      | \bfor\s*\(.*;.*;.*\)
-      | ^\s*(?:fn|func)\s+\w+\s*\(
-      | ^\s*echo\s
-      | (?:<-|%>%)                       # R assignment
-      | ;\s*$
+        (?:theorem|lemma|example|def|import|open|namespace|end|section|variable|set_option)[ \t]
+      | (?:have|show|obtain|rcases|rintro|intro|intros|refine|exact|apply|use|exists|calc|cases|induction
+          |constructor|rw|rwa|simp|simp_all|simpa|norm_num|linarith|nlinarith|positivity|omega|ring|ring_nf
+          |field_simp|decide|rfl|aesop|tauto|unfold|subst|specialize|contradiction|exfalso|by_contra
+          |by_cases|push_cast|norm_cast|exact_mod_cast|gcongr|interval_cases|split_ifs|trivial|congr
+          |nth_rewrite|nth_rw|conv|funext|ext|left|right|bound|native_decide|zify|qify|lift|set|let)\b
+      | <;>
+      | _[ \t]*+=                        # a calc step
+      | [·•][ \t]                        # a focused goal
     )""",
-    re.VERBOSE | re.MULTILINE,
+    re.VERBOSE,
 )
 
 # The paper's word, as a case-insensitive whole word (``mentions_python``).

@@ -3,8 +3,10 @@
 Modes:
 
 - ``ast`` (default): candidate segments (:mod:`codereason.classifier.segments`) are
-  verified with tree-sitter-python (statement kinds, share of bytes in error
-  nodes) or, for fences tagged with another language, by that language's syntax.
+  verified by a grammar (:mod:`codereason.classifier.verify`): tree-sitter-python, or
+  the tagged (or, for an untagged fence, the hinted) language's tree-sitter grammar,
+  or Lean's tactic lines; statement kinds and the share of bytes in error nodes decide.
+  Why a fence or run was refused is kept in ``CodeLabel.rejected_as``.
 - ``paper``: the rule of Shao et al. (2025), ``"python" in response.lower()``.
 - ``learned``: the shipped learned model (``codereason/classifier/versions/learned-v1/weights.json``,
   loaded once, on first use) decides from the segment features; the evidence
@@ -28,12 +30,14 @@ from operator import attrgetter
 
 from codereason.classifier import patterns
 from codereason.classifier.segments import MAX_SEGMENTS, Segment, candidate_segments
-from codereason.classifier.verify import verify_segment
+from codereason.classifier.verify import Scope, judge_segment
 from codereason.errors import ConfigError
 from codereason.records import CodeLabel
 
 MODES = ("ast", "paper", "learned")
-RULES_VERSION = "rules-v1"
+RULES_VERSION = "rules-v2"
+# At most this many refusals are kept in ``CodeLabel.rejected_as``.
+MAX_REJECTIONS = 8
 
 _START = attrgetter("start")
 
@@ -65,7 +69,7 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
     fences, outside = candidate_segments(text)
     has_output_block = any(f.tag in patterns.OUTPUT_TAGS for f in fences)
     candidates = sorted((*fences, *outside), key=_START)[:MAX_SEGMENTS]
-    code = [(s, lang) for s in candidates if (lang := verify_segment(text, s))]
+    code, rejected = _judge_all(text, candidates)
     first = code[0] if code else None
     return CodeLabel(
         code_reasoning=paper_code if mode == "paper" else _learned_code(text) if mode == "learned" else bool(code),
@@ -77,7 +81,25 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
         has_output_block=has_output_block,
         paper_code=paper_code,
         mode=mode,
+        rejected_as="; ".join(rejected[:MAX_REJECTIONS]) or None,
     )
+
+
+def _judge_all(text: str, candidates: list[Segment]) -> tuple[list[tuple[Segment, str]], list[str]]:
+    """Verified segments with their language, and why each refused fence or run was refused.
+
+    Segments are judged in order, so names that earlier code defines count as
+    defined in later runs (code split by prose, or across MathCoder messages).
+    """
+    defined = Scope()
+    code, rejected = [], []
+    for segment in candidates:
+        verdict = judge_segment(text, segment, defined)
+        if verdict.language:
+            code.append((segment, verdict.language))
+        elif verdict.reason and segment.style != "inline":
+            rejected.append(f"{segment.start}-{segment.end} {verdict.reason}")
+    return code, rejected
 
 
 def _learned_code(text: str) -> bool:

@@ -5,8 +5,9 @@ whole response):
 
 - ``fenced``: the body of a Markdown fence (any tag; an unclosed fence runs to
   the end of the text, as truncated responses do);
-- ``unfenced``: a run of consecutive code-like lines outside fences that holds
-  at least one line that only code has (an import, a ``def``, a ``print(``...);
+- ``unfenced``: a run of consecutive code-like lines outside fences: two or
+  more, or one that only code has (an import, a ``def``, a ``print(``...); or,
+  in a response that writes Lean, a run of Lean tactic lines (tag ``lean``);
 - ``inline``: a single-backtick span outside fences.
 
 A segment is a *candidate*; :mod:`codereason.classifier.verify` verifies it.
@@ -28,10 +29,22 @@ MAX_SEGMENTS = 256
 
 # A code-like line start after a newline. The leading literal "\n" lets the
 # regex engine skip to line breaks at memchr speed instead of trying every offset.
-_CANDIDATE_LINE = re.compile(r"\n[ \t]*(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
-# A strong code line after a newline: a gap without one holds no unfenced run,
-# and one C-level search settles that for most prose.
-_STRONG_AFTER_NEWLINE = re.compile(r"\n[ \t]*" + patterns.STRONG_CODE_LINE.pattern, re.VERBOSE)
+_CANDIDATE_LINE = re.compile(r"\n(?=[ \t]*+[A-Za-z_#@])(?=" + patterns.CODE_LINE_START.pattern + ")", re.VERBOSE)
+# A stretch of prose holds a run only if it has a strong code line, or an assignment
+# line followed by another or by a display line: one C-level search settles that for
+# most prose before any line is looked at in Python.
+_ASSIGNMENT = patterns.TARGET + r"[ \t]*+[-+*/%]?=(?!=)"
+_RUN_SIGN = (r"(?<![^\n])(?=[ \t]*+[A-Za-z_])(?:" + patterns.STRONG_CODE_LINE.pattern + "|" + patterns.LINE_START + _ASSIGNMENT + r"[^\n]*+\n(?:[ \t\r]*+\n){0,2}(?:[ \t]*+"
+             + _ASSIGNMENT + "|" + patterns.DISPLAY_LINE.pattern + "))")
+_RUN_SIGN_AFTER_NEWLINE = re.compile(r"\n" + _RUN_SIGN, re.VERBOSE | re.MULTILINE)
+_RUN_SIGN_HERE = re.compile(_RUN_SIGN, re.VERBOSE | re.MULTILINE)
+# A display line right after a run, up to two blank lines between.
+_DISPLAY_AFTER = re.compile(r"\n(?:[ \t\r]*+\n){0,2}" + patterns.DISPLAY_LINE.pattern)
+# A line opening with a Lean tactic or declaration: a quick test (the leading "\n" lets the
+# regex engine skip from line break to line break) before the Lean hint's full regex.
+_LEAN_LINE_START = re.compile(r"\n[ \t]*+(?=[a-z<])(?:n(?:linarith|orm_num|ative_decide)|l(?:inarith|emma)|s(?:imp)|"
+                              r"o(?:mega|btain)|r(?:fl|ing_nf|cases|intro|efine)|d(?:ecide)|f(?:ield_simp)|p(?:ositivity)|"
+                              r"a(?:esop)|i(?:nterval_cases)|e(?:xact)|t(?:heorem)|<;>)")
 
 
 @dataclass(frozen=True)
@@ -100,28 +113,22 @@ def _next_fence(text: str, start: int) -> tuple[int, int] | None:
 
 
 def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
-    """Runs of consecutive code-like lines in ``text[start:end]`` that hold a strong code line."""
-    if not _has_strong_line(text, start, end):
+    """Runs of consecutive code-like lines in ``text[start:end]``: two or more lines, or one strong line."""
+    if not (_RUN_SIGN_HERE.match(text, start, end) or _RUN_SIGN_AFTER_NEWLINE.search(text, start, end)):
         return
     run_start = run_end = -1
+    n_lines = 0
     for line_start in _candidate_line_starts(text, start, end):
         line_end = text.find("\n", line_start, end)
         line_end = end if line_end < 0 else line_end
         if run_start >= 0 and _only_blank(text, run_end, line_start):
-            run_end = line_end
+            run_end, n_lines = line_end, n_lines + 1
             continue
         if run_start >= 0:
-            yield from _strong_run(text, run_start, run_end)
-        run_start, run_end = line_start, line_end
+            yield from _run_segment(text, run_start, run_end, n_lines)
+        run_start, run_end, n_lines = line_start, line_end, 1
     if run_start >= 0:
-        yield from _strong_run(text, run_start, run_end)
-
-
-def _has_strong_line(text: str, start: int, end: int) -> bool:
-    """True when some line of ``text[start:end]`` is a strong code line."""
-    if patterns.STRONG_CODE_LINE.match(text[start:start + 200].lstrip(" \t")):
-        return True
-    return _STRONG_AFTER_NEWLINE.search(text, start, end) is not None
+        yield from _run_segment(text, run_start, run_end, n_lines)
 
 
 def _candidate_line_starts(text: str, start: int, end: int) -> Iterator[int]:
@@ -139,12 +146,61 @@ def _only_blank(text: str, start: int, end: int) -> bool:
     return not gap.strip() and gap.count("\n") <= 2
 
 
-def _strong_run(text: str, start: int, end: int) -> Iterator[Segment]:
-    """The run as a segment, when one of its lines is a strong code line."""
-    for line in text[start:end].splitlines():
-        if patterns.STRONG_CODE_LINE.match(line.strip()):
-            yield Segment(start, end, "unfenced")
-            return
+def _run_segment(text: str, start: int, end: int, n_lines: int) -> Iterator[Segment]:
+    """The run as a segment (with a display line after it), when it has two lines or more, or one strong code line."""
+    display = _DISPLAY_AFTER.match(text, end)
+    if display:
+        end, n_lines = display.end(), n_lines + 1
+    if n_lines >= 2 or patterns.STRONG_CODE_LINE.match(text[start:end].strip()):
+        yield Segment(start, min(end, start + MAX_SEGMENT_CHARS), "unfenced")
+
+
+def lean_runs(text: str, start: int, end: int) -> Iterator[Segment]:
+    """Runs of Lean lines in ``text[start:end]`` (tag ``lean``), when that stretch writes Lean at all.
+
+    A run is consecutive lines each a Lean step (:data:`patterns.LEAN_LINE`), a
+    comment (``--`` or inside ``/- ... -/``) or a line indented deeper than the
+    run's first; up to two blank lines may sit between. A run needs a step and
+    two lines at least.
+    """
+    if patterns.LANGUAGE_HINTS["lean"].search(text, start, end) is None:
+        return
+    run = None  # [start, end, n_steps, n_lines, base indent]
+    blanks, in_comment, offset = 0, False, start
+    for line in text[start:end].splitlines(keepends=True):
+        stripped = line.strip()
+        kind, in_comment = _lean_line_kind(stripped, in_comment)
+        depth = len(line) - len(line.lstrip())
+        if kind == "blank":
+            blanks += 1
+        elif kind != "other" or (run is not None and depth > run[4]):
+            if run is None or blanks > 2:
+                yield from _lean_segment(run)
+                run = [offset, offset, 0, 0, depth]
+            run[1], run[2], run[3], blanks = offset + len(line.rstrip()), run[2] + (kind == "step"), run[3] + 1, 0
+        elif run is not None:
+            yield from _lean_segment(run)
+            run = None
+        offset += len(line)
+    yield from _lean_segment(run)
+
+
+def _lean_line_kind(stripped: str, in_comment: bool) -> tuple[str, bool]:
+    """``(blank | step | comment | other, inside a block comment after this line)``."""
+    if in_comment:
+        return "comment", "-/" not in stripped
+    if not stripped:
+        return "blank", False
+    if stripped.startswith("/-"):
+        return "comment", "-/" not in stripped[2:]
+    if stripped.startswith("--"):
+        return "comment", False
+    return ("step" if patterns.LEAN_LINE.match(stripped) else "other"), False
+
+
+def _lean_segment(run: list | None) -> Iterator[Segment]:
+    if run is not None and run[2] >= 1 and run[3] >= 2:
+        yield Segment(run[0], min(run[1], run[0] + MAX_SEGMENT_CHARS), "unfenced", "lean")
 
 
 def inline_spans(text: str, start: int, end: int) -> Iterator[Segment]:
@@ -163,8 +219,35 @@ def candidate_segments(text: str, limit: int = MAX_SEGMENTS) -> tuple[list[Segme
     """
     fences, gaps = split_segments(text, limit)
     outside: list[Segment] = []
+    # Unfenced Lean is looked for only in responses without a Python fence (a fence tagged lean is
+    # always checked as Lean): the search costs about a tenth of the classifier's time on Qwen outputs.
+    writes_lean = not any(f.tag in patterns.PYTHON_TAGS for f in fences) and (
+        ":= by" in text or _LEAN_LINE_START.match("\n" + text[:200].lstrip(" \t")) or _LEAN_LINE_START.search(text))
     for start, end in gaps:
         if end > start and len(outside) < limit:
-            outside.extend(islice(unfenced_runs(text, start, end), limit))
+            lean = list(islice(lean_runs(text, start, end), limit)) if writes_lean else []
+            python = islice(unfenced_runs(text, start, end), limit)
+            if lean:
+                outside.extend(lean)
+                outside.extend(run for run in python if not any(_overlap(run, other) for other in lean))
+            else:
+                outside.extend(python)
             outside.extend(islice(inline_spans(text, start, end), limit))
+    if not fences and not outside:
+        outside.extend(_one_line_program(text))
     return fences, outside[:limit]
+
+
+_ONE_ASSIGNMENT = re.compile(r"\A[ \t\r\n]*+(" + _ASSIGNMENT + r"[^\n]*+)[ \t\r\n]*+\Z")
+
+
+def _one_line_program(text: str) -> Iterator[Segment]:
+    """A response that is one assignment line and nothing else (``ans = 45 - 30``): a candidate run."""
+    if len(text) <= 1000:
+        match = _ONE_ASSIGNMENT.match(text)
+        if match:
+            yield Segment(match.start(1), match.end(1), "unfenced")
+
+
+def _overlap(a: Segment, b: Segment) -> bool:
+    return a.start < b.end and b.start < a.end

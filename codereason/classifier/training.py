@@ -3,8 +3,10 @@
 Two candidate models on :data:`~codereason.classifier.estimator.FEATURE_NAMES`: a scaled
 logistic regression and gradient boosting. Each is scored by out-of-fold
 predictions (``cross_val_predict`` with a seeded ``StratifiedKFold``): every
-labelled response is predicted by a model that never saw it. The candidate with
-the better cross-validated F1 (then accuracy; ties go to the simpler logistic
+labelled response is predicted by a model that never saw it; and leave-one-source-out
+(``LeaveOneGroupOut`` over the real-data folders): every source is predicted by a model
+fitted on the other sources only, the honest estimate for a source not yet seen. The
+candidate with the better cross-validated F1 (then accuracy; ties go to the simpler logistic
 regression) is refitted on all labels and written as a classifier folder::
 
     codereason/classifier/versions/<name>/weights.json   the model as JSON numbers (LearnedModel)
@@ -31,7 +33,7 @@ from codereason.classifier.estimator import CodeFeatures
 from codereason.classifier.features import FEATURE_NAMES
 from codereason.classifier.learned import LearnedModel
 from codereason.errors import ConfigError
-from codereason.labels import evaluate, source_group
+from codereason.labels import evaluate, source_group, wilson_interval
 
 CANDIDATES = ("logistic_regression", "gradient_boosting")
 DEFAULT_FOLDS = 5
@@ -67,6 +69,7 @@ class TrainingResult:
         oof: per candidate, the out-of-fold verdicts (one per labelled row).
         rows: the labelled rows (keys, label, category, note; texts dropped).
         folds, seed: the cross-validation set-up.
+        loso: per candidate, leave-one-source-out metrics (``overall``, ``by_source``).
     """
 
     chosen: str
@@ -77,6 +80,7 @@ class TrainingResult:
     folds: int
     seed: int
     label_files: list[str] = field(default_factory=list)
+    loso: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def metrics_by_source(rows: Sequence[dict], predicted: Sequence[bool]) -> dict[str, Any]:
@@ -96,6 +100,17 @@ def cross_validated(features: np.ndarray, y: np.ndarray, name: str, folds: int, 
     return cross_val_predict(make_candidate(name, seed), features, y, cv=splitter).astype(bool)
 
 
+def leave_one_source_out(features: np.ndarray, y: np.ndarray, groups: np.ndarray, name: str, seed: int) -> np.ndarray:
+    """Verdicts of one candidate where each source is predicted by a model fitted on the other sources."""
+    predicted = np.zeros(len(y), dtype=bool)
+    for group in sorted(set(groups)):
+        held = groups == group
+        if len(set(y[~held])) < 2:
+            raise ConfigError(f"leave-one-source-out: without {group} only one class is labelled; label more sources")
+        predicted[held] = make_candidate(name, seed).fit(features[~held], y[~held]).predict(features[held]).astype(bool)
+    return predicted
+
+
 def select(cv: dict[str, dict[str, Any]]) -> str:
     """The candidate with the best cross-validated F1, then accuracy; ties keep list order."""
     return max(CANDIDATES, key=lambda n: (cv[n]["overall"]["f1"], cv[n]["overall"]["accuracy"], -CANDIDATES.index(n)))
@@ -110,7 +125,7 @@ def train(rows: list[dict[str, Any]], folds: int = DEFAULT_FOLDS, seed: int = DE
     Raises:
         ConfigError: too few labels of a class for ``folds``-fold cross-validation.
     """
-    rows = sorted(rows, key=lambda r: (r["source"], int(r["record"]), int(r["sample"])))  # file order must not matter
+    rows = sorted(rows, key=_key_order)  # file order must not matter
     y = np.array([bool(r["label"]) for r in rows])
     smallest = min(int(y.sum()), int((~y).sum()))
     if smallest < folds:
@@ -119,11 +134,19 @@ def train(rows: list[dict[str, Any]], folds: int = DEFAULT_FOLDS, seed: int = DE
     features = CodeFeatures().transform([r["response"] for r in rows])
     oof = {name: cross_validated(features, y, name, folds, seed) for name in CANDIDATES}
     cv = {name: metrics_by_source(rows, oof[name]) for name in CANDIDATES}
+    groups = np.array([source_group(r["source"]) for r in rows])
+    loso = {name: metrics_by_source(rows, leave_one_source_out(features, y, groups, name, seed)) for name in CANDIDATES}
     chosen = select(cv)
     fitted = make_candidate(chosen, seed).fit(features, y)
     keys = [{k: v for k, v in r.items() if k != "response"} for r in rows]
     model = LearnedModel.from_sklearn(fitted, _meta(chosen, keys, folds, seed, label_files))
-    return TrainingResult(chosen, model, cv, oof, keys, folds, seed, list(label_files))
+    return TrainingResult(chosen, model, cv, oof, keys, folds, seed, list(label_files), loso)
+
+
+def _key_order(row: dict[str, Any]) -> tuple:
+    """Sort key of a label: source, record (pointer keys into a JSON document have none), pointer, sample."""
+    record = row["record"]
+    return (row["source"], -1 if record is None else int(record), row.get("pointer") or "", int(row["sample"]))
 
 
 def _meta(chosen: str, rows: list[dict], folds: int, seed: int, label_files: Sequence[str]) -> dict[str, Any]:
@@ -145,7 +168,7 @@ def write_classifier(result: TrainingResult, out_dir: str | os.PathLike, name: s
     metrics = {"name": name, "chosen": result.chosen, "evaluation": f"{result.folds}-fold stratified cross-validation "
                f"(seed {result.seed}), out-of-fold predictions", **{k: result.model.meta[k] for k in
                ("date", "sklearn_version", "rules_version", "n_labels", "labels_by_source", "label_files")},
-               "cv": result.cv}
+               "cv": result.cv, "leave_one_source_out": result.loso}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
     (out / "card.md").write_text(render_card(result, name), encoding="utf-8")
     return out
@@ -153,13 +176,21 @@ def write_classifier(result: TrainingResult, out_dir: str | os.PathLike, name: s
 
 def _metric_row(label: str, m: dict[str, Any]) -> str:
     c = m["confusion"]
-    return (f"| {label} | {m['n']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
-            f"{c['tn']} | {c['fp']} | {c['fn']} | {c['tp']} |")
+    p_low, p_high = wilson_interval(c["tp"], c["tp"] + c["fp"])
+    r_low, r_high = wilson_interval(c["tp"], c["tp"] + c["fn"])
+    precision = m["precision"] if c["tp"] + c["fp"] else None
+    recall = m["recall"] if c["tp"] + c["fn"] else None
+    return (f"| {label} | {m['n']} | {_num(precision)} ({p_low:.3f}-{p_high:.3f}) | {_num(recall)} "
+            f"({r_low:.3f}-{r_high:.3f}) | {_num(m['f1'] if c['tp'] + c['fp'] + c['fn'] else None)} | {c['tn']} | {c['fp']} | {c['fn']} | {c['tp']} |")
+
+
+def _num(value) -> str:
+    return "n/a" if value is None or value != value else f"{value:.3f}"
 
 
 def metrics_table(result: dict[str, Any]) -> str:
-    """A Markdown table of one candidate's overall and per-source metrics."""
-    lines = ["| data | n | precision | recall | F1 | TN | FP | FN | TP |", "|---|---|---|---|---|---|---|---|---|",
+    """A Markdown table of one candidate's overall and per-source metrics, with 95% Wilson intervals."""
+    lines = ["| data | n | precision (95%) | recall (95%) | F1 | TN | FP | FN | TP |", "|---|---|---|---|---|---|---|---|---|",
              _metric_row("all", result["overall"])]
     lines += [_metric_row(source, m) for source, m in result["by_source"].items()]
     return "\n".join(lines)
@@ -171,11 +202,14 @@ def render_card(result: TrainingResult, name: str) -> str:
     sources = "\n".join(f"| `{s}` | {n} |" for s, n in meta["labels_by_source"].items())
     others = "\n\n".join(f"**{c}**{' (chosen)' if c == result.chosen else ''}:\n\n{metrics_table(result.cv[c])}"
                          for c in CANDIDATES)
+    loso = "\n\n".join(f"**{c}**{' (chosen)' if c == result.chosen else ''}:\n\n{metrics_table(result.loso[c])}"
+                       for c in CANDIDATES if c in result.loso)
     features = ", ".join(f"`{f}`" for f in FEATURE_NAMES)
     files = " ".join(meta["label_files"]) or "data/labels/*.jsonl"
     return _CARD.format(name=name, chosen=result.chosen, date=meta["date"], sklearn=meta["sklearn_version"],
                         rules=meta["rules_version"], n=meta["n_labels"], sources=sources, features=features,
-                        folds=result.folds, seed=result.seed, tables=others, files=files, n_features=len(FEATURE_NAMES))
+                        folds=result.folds, seed=result.seed, tables=others, files=files, n_features=len(FEATURE_NAMES),
+                        loso=loso)
 
 
 _CARD = """# Classifier `{name}`: learned code-reasoning classifier
@@ -183,10 +217,10 @@ _CARD = """# Classifier `{name}`: learned code-reasoning classifier
 - **Model**: `{chosen}` on {n_features} features of the rule classifier's segments, chosen by
   cross-validated F1 between a scaled logistic regression and gradient boosting (100 trees, depth 2).
 - **Weights**: `weights.json` (plain JSON numbers, format `codereason-learned-v1`; no pickle).
-  Load with `CodeReasoningClassifier(mode="learned").fit(texts)` (the shipped `learned-v1`),
+  Load with `CodeReasoningClassifier(mode="learned").fit(texts)` (the shipped default),
   `codereason.classifier.estimator.load_learned("codereason/classifier/versions/{name}")`, or `--mode learned` in the CLI.
 - **Trained**: {date}, scikit-learn {sklearn}, features from rule set `{rules}`.
-- **Definition** of code reasoning: as in `codereason/classifier/versions/rules-v1/card.md` (program source the
+- **Definition** of code reasoning: as in `codereason/classifier/versions/rules-v2/card.md` (program source the
   model wrote while working the problem: at least one executable statement or definition).
 
 ## Data
@@ -209,6 +243,14 @@ no held-out score of their own; these numbers estimate them. Selecting between t
 the same folds adds a small optimistic bias.
 
 {tables}
+
+## Leave-one-source-out
+
+Each real-data folder is predicted by a model fitted on the other folders only: the estimate
+for a source nobody labelled. A folder with no positives (or no negatives) has no precision
+(or recall) to estimate; its interval is the whole of 0-1.
+
+{loso}
 
 ## Reproduce
 

@@ -1,16 +1,28 @@
-"""Evidence that a segment is program source: tree-sitter parses and language checks.
+"""Evidence that a segment is program source, and the verdict on each segment.
 
-The third stage of the classifier (patterns -> segments -> verify): given a
-candidate :class:`~codereason.classifier.segments.Segment`, say which language's
-program it holds, or None.
+The fourth stage of the classifier (patterns -> segments -> grammars -> verify): given
+a candidate :class:`~codereason.classifier.segments.Segment`, say which language's
+program it holds, or why it holds none (:class:`Verdict`).
+
+- A fence tagged with a language is parsed with that language's grammar.
+- An untagged or junk-tagged fence is tried as Python, then as the language its
+  content points to (:func:`~codereason.classifier.grammars.hinted_language`);
+  text that no grammar accepts is not code, however code-like its tokens.
+- An unfenced run of code-like lines is decided as a whole: a run with an import,
+  definition or loop as before; a chain of assignments only when it parses without
+  errors as several statements, every variable it reads is defined (in the run,
+  in earlier code of the response, or a builtin), some statement reads a name
+  defined before it, and it writes no maths (``^`` powers, non-ASCII names).
 """
 
 from __future__ import annotations
 
+import builtins
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from codereason.classifier import patterns
+from codereason.classifier import grammars, patterns
+from codereason.classifier.grammars import Evidence, grammar_evidence, hinted_language
 from codereason.classifier.segments import MAX_SEGMENT_CHARS, Segment
 
 # Characters of a segment tree-sitter reads first (whole lines up to this many);
@@ -32,54 +44,62 @@ _STRONG_NODES = frozenset({
     "import_statement", "import_from_statement", "function_definition",
     "class_definition", "decorated_definition", "for_statement", "while_statement",
 })
+# Names a program may read without defining them.
+# Modules that maths programs use without importing them (Program-of-Thought's few-shot
+# prompts leave ``import math`` out) count as defined too.
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "math", "np", "numpy", "sympy", "sp", "scipy",
+                                             "itertools", "fractions", "statistics", "random", "cmath", "decimal"}
+# Nodes whose identifiers (in the given field) are bound, not read.
+_BINDING_FIELDS = {"assignment": "left", "augmented_assignment": "left", "for_statement": "left",
+                   "for_in_clause": "left", "named_expression": "name", "function_definition": "name",
+                   "class_definition": "name", "as_pattern_target": None, "global_statement": None,
+                   "nonlocal_statement": None, "lambda_parameters": None, "parameters": None,
+                   "default_parameter": "name", "typed_default_parameter": "name", "typed_parameter": None,
+                   "list_splat_pattern": None, "dictionary_splat_pattern": None, "import_statement": None,
+                   "aliased_import": "alias"}
+# Containers a bound name may sit in on the left of ``=`` (``a, (b, c) = ...``).
+_TARGET_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list",
+                                "parenthesized_expression", "expression_list", "list_splat_pattern"})
 
 # Blank lines and ``#`` comment lines at the start of a segment.
-_LEADING_COMMENTS = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)+")
+_LEADING_COMMENTS = re.compile(r"(?<![ \t])(?:[ \t]*+(?:#[^\n]*+)?\n)++")
+# Characters of maths written as code: a power caret, or a non-ASCII letter in a name.
+_MATHS_NOTATION = re.compile(r"\^|[^\x00-\x7f]")
 
-_parser = None
-
-
-def _python_parser():
-    """One tree-sitter parser per process, built on first use."""
-    global _parser
-    if _parser is None:
-        import tree_sitter_python
-        from tree_sitter import Language, Parser
-
-        _parser = Parser(Language(tree_sitter_python.language()))
-    return _parser
+PythonEvidence = Evidence  # the name before the grammars stage existed
 
 
-@dataclass(frozen=True)
-class PythonEvidence:
-    """What tree-sitter found in one segment.
+class Verdict(NamedTuple):
+    """The decision on one segment.
 
     Attributes:
-        n_statements: top-level executable statements without syntax errors.
-        n_strong: how many of those are imports, definitions or loops.
-        error_share: share of the segment's non-blank bytes inside nodes with errors.
+        language: the program's language, or None when the segment holds no program.
+        reason: why it was refused ('' when accepted, or when there is nothing to say,
+            e.g. an output block).
     """
 
-    n_statements: int
-    n_strong: int
-    error_share: float
+    language: str | None
+    reason: str = ""
 
 
-def python_evidence(source: str, max_chars: int = VERIFY_CHARS) -> PythonEvidence:
+def python_evidence(source: str, max_chars: int = VERIFY_CHARS) -> Evidence:
     """Parse the first ``max_chars`` of ``source`` (whole lines) with tree-sitter-python.
 
     Leading blank and comment lines are skipped first (they are not statements,
     and code often opens with a few). The prefix is enough to tell code from
     prose, and keeps the parse cheap.
     """
+    return _python_parse(source, max_chars, keep=False)[0]
+
+
+def _python_parse(source: str, max_chars: int, keep: bool = True):
+    """``(evidence, root node)`` of tree-sitter-python on the first ``max_chars`` of ``source`` (``keep``: the root too)."""
     leading = _LEADING_COMMENTS.match(source)
     if leading:
         source = source[leading.end():]
-    if len(source) > max_chars:
-        cut = source.rfind("\n", 0, max_chars)
-        source = source[: cut if cut > 0 else max_chars]
-    data = source.encode("utf-8", "surrogatepass")
-    root = _python_parser().parse(data).root_node
+    data = grammars.head(source, max_chars).encode("utf-8", "surrogatepass")
+    tree = grammars.parser_for("python").parse(data)
+    root = tree.root_node
     n_statements = n_strong = error_bytes = 0
     for node in root.children:
         if node.type == "ERROR" or node.has_error:
@@ -87,8 +107,20 @@ def python_evidence(source: str, max_chars: int = VERIFY_CHARS) -> PythonEvidenc
         elif _is_executable(node):
             n_statements += 1
             n_strong += node.type in _STRONG_NODES
-    total = max(1, len(data) - data.count(b" ") - data.count(b"\n"))
-    return PythonEvidence(n_statements, n_strong, min(1.0, error_bytes / total))
+    share = min(1.0, error_bytes / grammars.non_blank_bytes(data))
+    return Evidence(n_statements, n_strong, share, "python"), (_Parsed(tree, root) if keep else None)
+
+
+class _Parsed:
+    """A parse's root node that keeps its tree alive (a bare node may outlive the tree it points into)."""
+
+    __slots__ = ("tree", "root")
+
+    def __init__(self, tree, root):
+        self.tree, self.root = tree, root
+
+    def __getattr__(self, name):
+        return getattr(self.root, name)
 
 
 def _is_executable(node) -> bool:
@@ -100,23 +132,305 @@ def _is_executable(node) -> bool:
     return False
 
 
-def verify_segment(text: str, segment: Segment) -> str | None:
-    """The language of a segment that holds program source, or None."""
+class Scope:
+    """The names a response's accepted Python code has defined so far.
+
+    Sources are parsed for their names only when a later run asks (most responses
+    never do), so accepting a fence costs no second parse.
+    """
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
+        self._pending: list[str] = []
+
+    def add(self, source: str) -> None:
+        """Record accepted Python source."""
+        self._pending.append(source)
+
+    def names(self) -> set[str]:
+        """Every name the recorded sources bind."""
+        while self._pending:
+            self._names |= _bound_names(_python_parse(self._pending.pop(), MAX_SEGMENT_CHARS)[1])
+        return self._names
+
+
+def verify_segment(text: str, segment: Segment, defined: Scope | None = None) -> str | None:
+    """The language of a segment that holds program source, or None (see :func:`judge_segment`)."""
+    return judge_segment(text, segment, defined).language
+
+
+def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> Verdict:
+    """Decide one segment.
+
+    Args:
+        text: the whole response.
+        segment: the candidate.
+        defined: what the response's code defined before this segment (pass one
+            :class:`Scope` for a response's segments in order); Python this
+            segment holds is added to it when accepted.
+    """
     body = text[segment.start:segment.end]
     tag = segment.tag
-    if segment.style == "fenced" and tag in patterns.OUTPUT_TAGS:
-        return None
-    if segment.style == "fenced" and tag in patterns.OTHER_LANGUAGE_TAGS and tag not in ("sage",):
-        return patterns.OTHER_LANGUAGE_TAGS[tag] if _has_other_syntax(body) else None
-    if _accept_python(python_evidence(body), segment):
-        return "python"
-    if len(body) > VERIFY_CHARS and _accept_python(python_evidence(body, MAX_SEGMENT_CHARS), segment):
-        return "python"
-    if segment.style == "fenced" and segment.tag in patterns.PYTHON_TAGS and _mostly_statement_lines(body):
-        return "python"
-    if segment.style == "fenced" and not tag and _has_other_syntax(body):
+    defined = Scope() if defined is None else defined
+    if segment.style == "inline":
+        evidence = python_evidence(body)
+        return _verdict("python" if evidence.n_statements and not evidence.error_share else None, evidence)
+    if segment.style == "unfenced":
+        if tag == "lean":
+            return _judge_lean(body, tagged=False)
+        alone = (segment.start < 64 and len(text) - segment.end < 64
+                 and not text[:segment.start].strip() and not text[segment.end:].strip())
+        return _judge_run(body, defined, alone)
+    if tag in patterns.OUTPUT_TAGS:
+        return Verdict(None)
+    if tag in patterns.PYTHON_TAGS:
+        return _judge_python_fence(body, defined)
+    language = patterns.OTHER_LANGUAGE_TAGS.get(tag)
+    if language in grammars.NO_GRAMMAR:
+        return Verdict(None, f"fence tagged {tag!r}: no grammar for {language}")
+    if language == "lean":
+        return _judge_lean(body, tagged=True)
+    if language:
+        evidence = grammar_evidence(body, language)
+        return _verdict(language if evidence.n_statements and evidence.error_share <= 0.5 else None, evidence)
+    return _judge_untagged_fence(body, tag, defined)
+
+
+def _verdict(language: str | None, evidence: Evidence, prefix: str = "") -> Verdict:
+    return Verdict(language, "" if language else prefix + evidence.describe())
+
+
+def _judge_python_fence(body: str, defined: Scope) -> Verdict:
+    """A fence tagged Python: lenient (the tag says what it is)."""
+    evidence = python_evidence(body)
+    if not _accept_tagged_python(evidence) and len(body) > VERIFY_CHARS:
+        evidence = python_evidence(body, MAX_SEGMENT_CHARS)
+    if _accept_tagged_python(evidence) or _mostly_statement_lines(body):
+        defined.add(body)
+        return Verdict("python")
+    return _verdict(None, evidence)
+
+
+def _accept_tagged_python(evidence: Evidence) -> bool:
+    return evidence.n_statements >= 1 and (evidence.n_statements >= 3 or evidence.error_share <= 0.5)
+
+
+def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
+    """An untagged or junk-tagged fence: Python first, then the language the content points to."""
+    evidence = python_evidence(body)
+    if not _accept_untagged(evidence) and len(body) > VERIFY_CHARS:
+        evidence = python_evidence(body, MAX_SEGMENT_CHARS)
+    if _accept_untagged(evidence):
+        defined.add(body)
+        return Verdict("python")
+    tried = [evidence.describe()]
+    hinted = hinted_language(body)
+    if hinted == "lean":
+        verdict = _judge_lean(body, tagged=False)
+        if verdict.language:
+            return verdict
+        tried.append(verdict.reason)
+    elif hinted:
+        other = grammar_evidence(body, hinted)
+        if _accept_untagged(other):
+            return Verdict(hinted)
+        tried.append(other.describe())
+    label = f"fence tagged {tag!r}" if tag else "untagged fence"
+    return Verdict(None, f"{label}: " + "; ".join(tried) + ("" if hinted else "; no other language's signature"))
+
+
+def _accept_untagged(evidence: Evidence) -> bool:
+    """Stricter where the fence says less: a strong statement or two, few errors."""
+    strong = evidence.n_strong >= 1 or evidence.n_statements >= 2
+    return strong and evidence.error_share <= 0.3
+
+
+def _judge_lean(body: str, tagged: bool) -> Verdict:
+    """Lean by its tactic and declaration lines (:func:`~codereason.classifier.grammars.lean_evidence`)."""
+    evidence = grammar_evidence(body, "lean")
+    enough = evidence.n_statements >= 1 and evidence.error_share <= (0.5 if tagged else 0.3)
+    return _verdict("lean" if enough else None, evidence)
+
+
+def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
+    """An unfenced run of code-like lines, decided as a whole (``alone``: the whole response)."""
+    evidence, root = _python_parse(body, MAX_SEGMENT_CHARS)
+    if evidence.n_statements == 0:
+        return _verdict(None, evidence, "unfenced run: ")
+    if evidence.n_strong >= 1:
+        share = _error_node_share(root)
+        if share > 0.3:
+            return Verdict(None, f"unfenced run: {round(100 * share)}% of bytes in error nodes")
+    else:
+        reason = _chain_problem(body, evidence, root, defined, alone)
+        if reason:
+            return Verdict(None, f"unfenced run: {reason}")
+    defined.add(body)
+    return Verdict("python")
+
+
+def _error_node_share(root) -> float:
+    """Share of non-blank bytes inside ERROR or missing nodes (a broken line, not its whole block)."""
+    error_bytes, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            error_bytes += node.end_byte - node.start_byte
+        elif node.has_error:
+            stack.extend(node.children)
+    return min(1.0, error_bytes / grammars.non_blank_bytes(root.text))
+
+
+def _chain_problem(body: str, evidence: Evidence, root, defined: Scope, alone: bool = False) -> str:
+    """Why a run without imports, definitions or loops is not a program ('' when it is one).
+
+    A program of assignments parses as several lines (at most 30% of its bytes in
+    errors, as for any unfenced run), and some statement
+    reads a name an earlier one (or earlier code) defined. It may read names it
+    never defines only when it is marked as code: a ``#`` comment line, or a last
+    line that shows a value (``result``, ``a, b``) as a notebook cell does. A run that
+    is the whole response (a Program-of-Thought one-liner, ``ans = 45 - 30``) is set
+    apart from prose by definition: one clean statement that reads nothing undefined is
+    enough.
+    """
+    if evidence.error_share > 0.3:
+        return f"{round(100 * evidence.error_share)}% of bytes in errors"
+    if _MATHS_NOTATION.search(body) and _writes_maths(root):
+        return "maths notation (^ or a non-ASCII name)"
+    if sum(1 for line in body.splitlines() if line.strip()) < 2:
+        if not alone or evidence.error_share:
+            return "a single line"
+        if not _computes(root):
+            return "a single line that computes nothing (a value written down)"
+        undefined = _read_names(root) - _bound_names(root) - _BUILTIN_NAMES - _called_names(root)
+        return "reads undefined names: " + ", ".join(sorted(undefined)[:5]) if undefined else ""
+    statements = [node for node in root.children if node.type != "comment"]
+    bound, flows, read = set(), False, set()
+    for node in statements:
+        reads = _read_names(node)
+        flows = flows or bool(reads & bound)
+        bound |= _bound_names(node)
+        read |= reads
+    if not flows and not read & defined.names():
+        return "no statement reads a name defined before it"
+    undefined = read - bound - _BUILTIN_NAMES - _called_names(root)
+    if undefined and not _marked_as_code(root, statements):
+        undefined = sorted(undefined - defined.names())
+        if undefined:
+            return "reads undefined names: " + ", ".join(undefined[:5])
+    return ""
+
+
+def _computes(root) -> bool:
+    """True when some expression operates, calls or reads a name (``ans = 3`` does none of these)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in ("binary_operator", "call", "boolean_operator", "comparison_operator", "subscript"):
+            return True
+        stack.extend(node.children)
+    return bool(_read_names(root))
+
+
+def _writes_maths(root) -> bool:
+    """A ``^`` between operands (a power in maths, a rare xor in code) or a non-ASCII name (``Σ``, ``x̄``)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "identifier" and not node.text.isascii():
+            return True
+        if node.type == "binary_operator" and node.child_by_field_name("operator").type == "^":
+            return True
+        if node.type not in ("string", "comment"):
+            stack.extend(node.children)
+    return False
+
+
+def _marked_as_code(root, statements) -> bool:
+    """A ``#`` comment, or a last statement that only shows values (a notebook cell's display line)."""
+    if any(node.type == "comment" for node in root.children):
+        return True
+    last = statements[-1] if statements else None
+    return last is not None and last.type == "expression_statement" and not _is_executable(last)
+
+
+def _identifiers(root):
+    """Every identifier node under ``root``."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "identifier":
+            yield node
+        else:
+            stack.extend(node.children)
+
+
+def _name(node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def _bound_names(root) -> set[str]:
+    """Names a piece of Python binds: assignment and loop targets, definitions, parameters, imports."""
+    return {_name(node) for node in _identifiers(root) if _role(node) == "bind"}
+
+
+def _read_names(root) -> set[str]:
+    """Names a piece of Python reads (loads)."""
+    return {_name(node) for node in _identifiers(root) if _role(node) == "read"}
+
+
+def _called_names(root) -> set[str]:
+    """Names called as functions (``sqrt`` in ``sqrt(x)``): a program may call a library it forgot to import."""
+    names = set()
+    for node in _identifiers(root):
+        parent = node.parent
+        if parent is not None and parent.type == "call" and parent.child_by_field_name("function") == node:
+            names.add(_name(node))
+    return names
+
+
+def _role(node) -> str:
+    """``bind``, ``read`` or ``other`` (an attribute or keyword name) for one identifier."""
+    parent = node.parent
+    if parent is None:
+        return "read"
+    kind = parent.type
+    if kind == "attribute" and parent.child_by_field_name("attribute") == node:
         return "other"
-    return None
+    if kind == "keyword_argument" and parent.child_by_field_name("name") == node:
+        return "other"
+    if kind in ("import_from_statement", "dotted_name", "aliased_import") or _inside_import(parent):
+        return "bind" if _imported_name(node) else "other"
+    child = node
+    while kind in _TARGET_CONTAINERS and parent.parent is not None:
+        child, parent = parent, parent.parent
+        kind = parent.type
+    if kind in _BINDING_FIELDS:
+        field = _BINDING_FIELDS[kind]
+        if field is None or parent.child_by_field_name(field) == child:
+            return "bind"
+    return "read"
+
+
+def _inside_import(node) -> bool:
+    while node is not None and node.type in ("dotted_name", "aliased_import"):
+        node = node.parent
+    return node is not None and node.type in ("import_statement", "import_from_statement")
+
+
+def _imported_name(node) -> bool:
+    """True for the identifier an import binds: ``sqrt`` in ``from math import sqrt``, ``np`` in ``as np``."""
+    parent = node.parent
+    if parent.type == "aliased_import":
+        return parent.child_by_field_name("alias") == node
+    if parent.type == "dotted_name":
+        statement = parent.parent
+        if statement is None or statement.type == "aliased_import":
+            return False
+        if statement.type == "import_from_statement":
+            return statement.child_by_field_name("module_name") != parent and parent.children[-1] == node
+        return parent.children[0] == node  # import a.b binds a
+    return False
 
 
 def _mostly_statement_lines(body: str, max_lines: int = 40) -> bool:
@@ -137,20 +451,3 @@ def _line_is_statement(line: str) -> bool:
     """One line parses cleanly as an executable statement (a block header gets a body)."""
     evidence = python_evidence(line + " pass" if line.endswith(":") else line)
     return evidence.n_statements >= 1 and evidence.error_share == 0.0
-
-
-def _has_other_syntax(body: str) -> bool:
-    return patterns.OTHER_LANGUAGE_SYNTAX.search(body[:MAX_SEGMENT_CHARS]) is not None
-
-
-def _accept_python(evidence: PythonEvidence, segment: Segment) -> bool:
-    """Decide from tree-sitter evidence, stricter where the fence says less."""
-    if evidence.n_statements == 0:
-        return False
-    if segment.style == "fenced" and segment.tag in patterns.PYTHON_TAGS:
-        return evidence.n_statements >= 3 or evidence.error_share <= 0.5
-    if segment.style == "inline":
-        return evidence.error_share == 0.0
-    strong = evidence.n_strong >= 1 or evidence.n_statements >= 2
-    return strong and evidence.error_share <= 0.3
-
