@@ -139,5 +139,5 @@ def test_the_line_patterns_are_linear_on_whitespace_runs(name: str) -> None:
     pattern = classifier_patterns()[name]
     for keyword in ("for", "x", "x, y", "while", "print", "import", "a["):
         for filler in (" ", "\t", ", ", "_"):
-            ok, t1, t4 = grows_linearly(lambda size: scan(pattern, "\n" + keyword + filler * size + "x"), 4000)
+            ok, t1, t4 = grows_linearly(lambda size, k=keyword, f=filler: scan(pattern, "\n" + k + f * size + "x"), 4000)
             assert ok, (keyword, filler, t1, t4)
