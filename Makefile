@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/generate.txt require
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	touch $(STAMP)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest tests --doctest-modules codereason
 
 # ruff's settings are in pyproject.toml ([tool.ruff]); it covers every Python folder we write.
