@@ -12,6 +12,12 @@ RAY_HELP = ("Run on a Ray cluster: auto (the cluster this machine joined with `r
 RAY_OPTION: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help=RAY_HELP)
 
 
+def refuse_reader_options(format, id_field, gold_field, step_field, benchmark_field, **more: bool) -> None:
+    """:func:`refuse_local_options` for the reader options tag and grade share (set = not None)."""
+    refuse_local_options(format=format is not None, id_field=id_field is not None, gold_field=gold_field is not None,
+                         step_field=step_field is not None, benchmark_field=benchmark_field is not None, **more)
+
+
 def refuse_local_options(**given: bool) -> None:
     """Options that have no meaning with ``--ray`` are refused by name, not ignored.
 

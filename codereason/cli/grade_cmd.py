@@ -56,10 +56,9 @@ def grade(
     files = input_files(inputs, format, text_field)
     check_output_path(output, OUTPUT_SUFFIXES, files)
     if ray:
-        from codereason.cli._ray import grade_on_ray, refuse_local_options
+        from codereason.cli._ray import grade_on_ray, refuse_reader_options
 
-        refuse_local_options(format=format is not None, id_field=id_field is not None, gold_field=gold_field is not None,
-                             step_field=step_field is not None, benchmark_field=benchmark_field is not None)
+        refuse_reader_options(format, id_field, gold_field, step_field, benchmark_field)
         return grade_on_ray(ray, files, output, text_field, jobs, require_boxed=require_boxed,
                             use_stored_score=use_stored_score, timeout_s=timeout)
     fields = field_options(text_field, id_field, gold_field, step_field, benchmark_field)

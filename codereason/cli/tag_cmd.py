@@ -53,11 +53,9 @@ def tag(
     files = input_files(inputs, format, text_field)
     check_output_path(output, OUTPUT_SUFFIXES, files)
     if ray:
-        from codereason.cli._ray import refuse_local_options, tag_on_ray
+        from codereason.cli._ray import refuse_reader_options, tag_on_ray
 
-        refuse_local_options(format=format is not None, id_field=id_field is not None, gold_field=gold_field is not None,
-                             step_field=step_field is not None, benchmark_field=benchmark_field is not None,
-                             jobs=jobs != 1, skip_bad=skip_bad)
+        refuse_reader_options(format, id_field, gold_field, step_field, benchmark_field, jobs=jobs != 1, skip_bad=skip_bad)
         return tag_on_ray(ray, files, output, text_field, mode)
     bad_path = Path(f"{output or 'codereason-tag'}.bad.jsonl")
     if skip_bad:
