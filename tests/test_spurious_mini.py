@@ -33,6 +33,16 @@ def test_training_set_is_seeded_unique_and_distinct_from_codereason_100() -> Non
     assert len({p["topic"] for p in problems}) == 13  # every template is drawn
 
 
+@pytest.mark.parametrize("module", ["problems", "config", "train"])
+def test_docstring_examples(module: str) -> None:
+    """The experiment's doctests (``make test`` collects doctests of codereason/ only)."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"experiments.spurious_mini.{module}"))
+    assert result.failed == 0 and result.attempted > 0
+
+
 def test_excluded_texts_are_never_drawn() -> None:
     first = generate_problems(50, seed=3)
     excluded = {normalized(p["problem"]) for p in first[:10]}
