@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export CODEREASON_REALDATA ?= $(abspath ../shared/realdata)
 export VLLM_CPU_KVCACHE_SPACE ?= 2
 
-.PHONY: install lint test test-fast demo bench notebooks clean
+.PHONY: install lint test test-fast demo bench notebooks mini-experiment clean
 
 install: $(STAMP)
 
@@ -34,7 +34,7 @@ test: lint
 
 # ruff's settings are in pyproject.toml ([tool.ruff]); it covers every Python folder we write.
 lint: $(STAMP)
-	$(BIN)/ruff check codereason tests bench
+	$(BIN)/ruff check codereason tests bench experiments
 
 test-fast: lint
 	$(BIN)/python -m pytest tests -m "not vllm and not slow" --doctest-modules codereason
@@ -58,6 +58,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_track.py
 	$(BIN)/python bench/bench_generate.py
+
+# Spurious Rewards in miniature (issue 16): GRPO + LoRA on SmolLM2, one run per reward of
+# experiments/spurious_mini/config.toml; adapters and cards land in experiments/spurious_mini/runs/.
+# MINI_ARGS shortens it, e.g. MINI_ARGS="--runs ground_truth --max-steps 8 --adapter-every 2".
+MINI_ARGS ?=
+mini-experiment: $(STAMP)
+	$(BIN)/codereason model prepare
+	$(BIN)/python -m experiments.spurious_mini.train $(MINI_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest tests/test_notebooks.py

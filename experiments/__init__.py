@@ -1,0 +1,1 @@
+"""Experiments run with codereason (not part of the installed package)."""
