@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 from codereason.errors import CodeReasonError, ConfigError, SchemaError
 from codereason.generate import EngineConfig, GenerateJob, JobSummary
-from codereason.records import GRADE_FIELDS, LABEL_FIELDS
+from codereason.records import GRADE_FIELDS, LABEL_FIELDS, arrow_type
 
 LOCAL = "local"
 # Ray reruns a task whose worker or node died this many times (a task that raised is not rerun).
@@ -146,10 +146,7 @@ def _label_columns(labels) -> dict[str, Any]:
     import pyarrow as pa
 
     rows = [label.to_dict() for label in labels]
-    types = {"code_reasoning": pa.bool_(), "code_style": pa.string(), "code_language": pa.string(),
-             "code_spans": pa.list_(pa.list_(pa.int64())), "n_code_lines": pa.int64(), "mentions_python": pa.bool_(),
-             "has_output_block": pa.bool_(), "paper_code": pa.bool_(), "mode": pa.string()}
-    return {name: pa.array([row[name] for row in rows], types[name]) for name in LABEL_FIELDS}
+    return {name: pa.array([row[name] for row in rows], arrow_type(name)) for name in LABEL_FIELDS}
 
 
 def _tag_batch(batch, *, text_field: str, mode: str):
@@ -205,8 +202,8 @@ class _BatchGrader:
             stored = [stored_correct(s) for s in batch.column("stored_score").to_pylist()]
             columns["mv_correct"] = columns["correct"]
             columns["correct"] = [s if s is not None else g for s, g in zip(stored, columns["correct"])]
-        types = {"correct": pa.bool_(), "mv_correct": pa.bool_(), "has_boxed": pa.bool_()}
-        return _with_columns(batch, {k: pa.array(v, types.get(k, pa.string())) for k, v in columns.items()})
+        return _with_columns(batch, {k: pa.array(v, arrow_type("correct" if k == "mv_correct" else k))
+                                     for k, v in columns.items()})
 
 
 def grade_dataset(ds, text_field: str = "response", gold_field: str = "gold", *, require_boxed: bool = False,

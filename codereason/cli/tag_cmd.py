@@ -51,12 +51,12 @@ def tag(
     check_mode(mode)
     check_jobs(jobs)
     files = input_files(inputs, format, text_field)
-    check_output_path(output, OUTPUT_SUFFIXES, files)
-    if ray:
+    if ray:  # Ray writes a folder of files: -o names that folder
         from codereason.cli._ray import refuse_reader_options, tag_on_ray
 
         refuse_reader_options(format, id_field, gold_field, step_field, benchmark_field, jobs=jobs != 1, skip_bad=skip_bad)
         return tag_on_ray(ray, files, output, text_field, mode)
+    check_output_path(output, OUTPUT_SUFFIXES, files)
     bad_path = Path(f"{output or 'codereason-tag'}.bad.jsonl")
     if skip_bad:
         check_output_path(bad_path, None, files, "--skip-bad file")
