@@ -71,6 +71,8 @@ def generate(
                                 enforce_eager=enforce_eager),
         checkpoint=checkpoint, step=step, limit=limit, overwrite=overwrite,
     )
+    if not ray:
+        gen.require_engine()  # here, not on the cluster's nodes: before any other check or work
     gen.check_job(job)
     if checkpoints:
         from codereason.sweep import find_checkpoints

@@ -53,13 +53,15 @@ def grade(
 
     check_jobs(jobs)
     check_timeout(timeout)
-    files = input_files(inputs, format, text_field)
-    if ray:  # Ray writes a folder of files: -o names that folder
+    if ray:  # Ray reads the files itself and writes a folder of files: -o names that folder
         from codereason.cli._ray import grade_on_ray, refuse_reader_options
+        from codereason.io import iter_input_files
 
         refuse_reader_options(format, id_field, gold_field, step_field, benchmark_field)
+        files = [f for path in inputs for f in iter_input_files(path)]
         return grade_on_ray(ray, files, output, text_field, jobs, require_boxed=require_boxed,
                             use_stored_score=use_stored_score, timeout_s=timeout)
+    files = input_files(inputs, format, text_field)
     check_output_path(output, OUTPUT_SUFFIXES, files)
     fields = field_options(text_field, id_field, gold_field, step_field, benchmark_field)
     gold_seen = [0]

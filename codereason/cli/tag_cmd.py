@@ -50,12 +50,14 @@ def tag(
 
     check_mode(mode)
     check_jobs(jobs)
-    files = input_files(inputs, format, text_field)
-    if ray:  # Ray writes a folder of files: -o names that folder
+    if ray:  # Ray reads the files itself and writes a folder of files: -o names that folder
         from codereason.cli._ray import refuse_reader_options, tag_on_ray
+        from codereason.io import iter_input_files
 
         refuse_reader_options(format, id_field, gold_field, step_field, benchmark_field, jobs=jobs != 1, skip_bad=skip_bad)
+        files = [f for path in inputs for f in iter_input_files(path)]
         return tag_on_ray(ray, files, output, text_field, mode)
+    files = input_files(inputs, format, text_field)
     check_output_path(output, OUTPUT_SUFFIXES, files)
     bad_path = Path(f"{output or 'codereason-tag'}.bad.jsonl")
     if skip_bad:
