@@ -205,7 +205,8 @@ def test_a_second_ctrl_c_neither_hangs_nor_hides_the_message(kind, gap_s, tag_in
     proc = _start(_command(kind, source, out), tmp_path)
     workers = _wait_for_workers(proc)
     deadline = time.monotonic() + 60
-    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+    # the output is written to a temporary file beside it (renamed at the end): wait until it holds rows
+    while not any(p.stat().st_size for p in tmp_path.glob(".out.jsonl.tmp-*")) and time.monotonic() < deadline:
         time.sleep(0.02)
     for _ in range(2):  # the terminal signals the whole group, workers included
         try:

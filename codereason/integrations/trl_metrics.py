@@ -121,8 +121,8 @@ def observations(labels: Sequence[CodeLabel], correct: Sequence[bool]) -> list[t
     """One ``(metric, 0/1 value)`` per completion and metric it counts in (conditionals: only their kind).
 
     >>> from codereason import classify
-    >>> observations([classify("print(1)\\nx = 2"), classify("It is 4.")], [True, False])[:4]
-    [('frequency', 1.0), ('python_mention', 0.0), ('accuracy', 1.0), ('acc_given_code', 1.0)]
+    >>> observations([classify("```python\\nprint(1)\\n```"), classify("It is 4.")], [True, False])[:4]
+    [('frequency', 1.0), ('python_mention', 1.0), ('accuracy', 1.0), ('acc_given_code', 1.0)]
     """
     if len(labels) != len(correct):
         raise ConfigError(f"{len(correct)} correctness values for {len(labels)} completions")
