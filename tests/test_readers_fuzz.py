@@ -156,6 +156,17 @@ def test_jsonl_readers_refuse_or_read_exactly(fmt) -> None:
     run()
 
 
+def _check_json_document(format: str, document, records, **dump_options) -> None:
+    """Write ``document`` as one JSON file and check the ``format`` reader on its ``records``."""
+    handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    with handle:
+        json.dump(document, handle, **dump_options)
+    try:
+        _check(format, Path(handle.name), records, lambda i: i)
+    finally:
+        Path(handle.name).unlink()
+
+
 @pytest.mark.slow
 def test_spurious_json_reader_refuses_or_reads_exactly() -> None:
     item = {"prompt": "p", "label": "3", "index": 0, "outputs": ["a", "b"]}
@@ -164,13 +175,7 @@ def test_spurious_json_reader_refuses_or_reads_exactly() -> None:
     @SETTINGS
     @given(mutated_records("spurious-json"), st.dictionaries(st.sampled_from(["model", "dataset", "x"]), json_values))
     def run(items, header):
-        handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-        with handle:
-            json.dump({**header, "metadata": items}, handle)
-        try:
-            _check("spurious-json", Path(handle.name), items, lambda i: i)
-        finally:
-            Path(handle.name).unlink()
+        _check_json_document("spurious-json", {**header, "metadata": items}, items)
 
     run()
 
@@ -180,13 +185,7 @@ def test_skythought_reader_refuses_or_reads_exactly() -> None:
     @SETTINGS
     @given(mutated_records("skythought"))
     def run(problems):
-        handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-        with handle:
-            json.dump({f"problem {i}": p for i, p in enumerate(problems)}, handle, indent=1)
-        try:
-            _check("skythought", Path(handle.name), problems, lambda i: i)
-        finally:
-            Path(handle.name).unlink()
+        _check_json_document("skythought", {f"problem {i}": p for i, p in enumerate(problems)}, problems, indent=1)
 
     run()
 
