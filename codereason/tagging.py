@@ -95,23 +95,48 @@ def _all_first(item) -> tuple:
 
 
 class BadRecordLog:
-    """Collects bad records into a side file (``--skip-bad``) and counts them."""
+    """Collects bad records into a side file (``--skip-bad``) and counts them.
+
+    The side file is written like every output (a :class:`~codereason.writers.RowWriter`:
+    a temporary file renamed into place): after a successful run it holds this
+    run's bad records, none included (an older side file is not left to be
+    taken for this run's); after a failed or interrupted one, the complete
+    entries logged so far, or, with none, whatever was there before. Use as a
+    context manager, or call :meth:`close` after a successful run.
+    """
 
     def __init__(self, path: str | Path):
         self.path, self.count = Path(path), 0
-        self._handle = None
+        self._writer: RowWriter | None = None
 
     def __call__(self, source: str, line: int, raw: Any, error: SchemaError) -> None:
-        if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "w", encoding="utf-8")
-        self.count += 1
         entry = {"source": source, "line": line, "error": error.message, "raw": raw if isinstance(raw, (str, dict)) else None}
-        self._handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        self._open().write(entry)
+        self.count += 1
+
+    def _open(self) -> RowWriter:
+        if self._writer is None:
+            self._writer = RowWriter(self.path).__enter__()
+        return self._writer
+
+    def __enter__(self) -> "BadRecordLog":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.__exit__(exc_type, exc, traceback)
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
+        """Put the side file in place (an empty one when no record was bad)."""
+        writer, self._writer = self._open(), None
+        writer.__exit__(None, None, None)
+
+    def describe(self) -> str:
+        """What the side file holds, for the report."""
+        return f"skipped {self.count} bad records" + (f" (written to {self.path})" if self.count else "")
 
 
 # ------------------------------------------------------------------ tag_files

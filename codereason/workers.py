@@ -12,10 +12,20 @@ The classifier (:func:`~codereason.classifier.classify_many`,
   its parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), elsewhere a thread in
   the worker watches the parent (:func:`die_with_parent`), so SIGKILL or SIGTERM
   of ``codereason tag -j 2`` or ``grade`` leaves no process behind;
+- Ctrl-C reaches the main process only at points of ours: while it schedules
+  a task or waits for one (:meth:`WorkerPool.submit`, :meth:`WorkerPool.result`)
+  Ctrl-C is held back and raised when the call is between steps, never inside
+  the locks of pebble or of a queue (a KeyboardInterrupt there left a lock
+  held and the stop waiting on it for ever);
 - stopping is bounded and cannot be cut short: a second Ctrl-C while the
   workers are being stopped is held back (:func:`interrupts_held`), then
-  dropped, since the first one is already ending the run; workers that do not
-  leave on SIGTERM are killed (:func:`stop_processes`);
+  dropped, since the first one is already ending the run; an abandoned pool's
+  workers are killed at once and its threads get :data:`ABANDON_LIMIT_S`
+  (pebble's own stop can wait 60 s on a channel lock a killed worker held);
+  workers that do not leave on SIGTERM are killed (:func:`stop_processes`);
+- SIGTERM of the main process (``kill PID``) is a Ctrl-C that says so
+  (:func:`terminate_as_interrupt`): the run stops the same way, removes its
+  part folder and temporary files, and exits 143;
 - a worker that dies is a :class:`~codereason.errors.WorkerError` that says
   what to do, never missing results.
 
@@ -50,6 +60,11 @@ from codereason.errors import ConfigError, WorkerError
 TERMINATE_GRACE_S = 2.0
 # How often a parent watch (platforms without PR_SET_PDEATHSIG) looks at the parent.
 PARENT_WATCH_INTERVAL_S = 0.5
+# A wait for a worker's result is made of slices this long; Ctrl-C is acted on between two.
+WAIT_SLICE_S = 0.1
+# Seconds the threads of an abandoned pool (its workers already killed) get to end; after that they are left
+# to die with the process (they are daemon threads).
+ABANDON_LIMIT_S = 5.0
 
 
 def resolve_jobs(n_jobs: int) -> int:
@@ -81,8 +96,9 @@ def start_worker(parent_pid: int) -> None:
 
 
 def leave_interrupts_to_parent() -> None:
-    """Ignore Ctrl-C (SIGINT) in this (worker) process: the main process handles it."""
+    """Ignore Ctrl-C (SIGINT) in this (worker) process: the main process handles it. SIGTERM ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def die_with_parent(parent_pid: int, use_prctl: bool = True) -> None:
@@ -122,6 +138,8 @@ _OPEN_POOLS = 0
 
 
 def _ignore_interrupts_in_our_forks() -> None:
+    if signal.getsignal(signal.SIGTERM) is _terminate:  # a child of the CLI: SIGTERM ends it, as by default
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if _OPEN_POOLS:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -144,16 +162,17 @@ def workers_open() -> Iterator[None]:
 # ------------------------------------------------------------ the main side
 
 @contextmanager
-def interrupts_deferred() -> Iterator[None]:
+def interrupts_deferred() -> Iterator[list[int]]:
     """Hold Ctrl-C (SIGINT) back for the duration of the block, then act on it.
 
     Python runs signal handlers in the main thread between bytecodes, so a
     KeyboardInterrupt can land in the middle of a copy; inside this block it
-    waits for the end. Outside the main thread (where handlers cannot be set)
-    the block runs as it is.
+    waits for the end. The block gets the list of signals received so far
+    (a loop may end early on one). Outside the main thread (where handlers
+    cannot be set) the block runs as it is.
     """
     with interrupts_held() as received:
-        yield
+        yield received
     handler = signal.getsignal(signal.SIGINT)
     if received and callable(handler):
         handler(signal.SIGINT, None)
@@ -172,6 +191,36 @@ def interrupts_held() -> Iterator[list[int]]:
         yield received
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+_last_stop_signal = signal.SIGINT
+
+
+def terminate_as_interrupt() -> None:
+    """Make SIGTERM of this (main) process act as Ctrl-C does at that moment, and remember it.
+
+    A run stopped by ``kill PID`` then stops its workers, removes its part
+    folder and temporary files and reports what it wrote, as after Ctrl-C;
+    :func:`stop_signal` tells the two apart (exit code 128 + signal). Where
+    Ctrl-C is ignored (a run started in the background by a shell),
+    SIGTERM still ends the process.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum, frame) -> None:
+    global _last_stop_signal
+    _last_stop_signal = signum
+    handler = signal.getsignal(signal.SIGINT)
+    if not callable(handler):
+        raise SystemExit(128 + signum)
+    handler(signal.SIGINT, frame)
+
+
+def stop_signal() -> int:
+    """The signal that stopped the run: SIGINT (Ctrl-C) unless SIGTERM came (see :func:`terminate_as_interrupt`)."""
+    return _last_stop_signal
 
 
 def cleanup_shield(failed: bool):
@@ -260,19 +309,24 @@ class WorkerPool:
             try:
                 if wait:
                     self._pool.close()
+                    self._pool.join()
                 else:
-                    self._pool.stop()
-                self._pool.join()
+                    _abandon(self._pool)
             finally:
                 self._pool = None
                 self._opened.__exit__(None, None, None)
 
     def submit(self, function: Callable, *args: Any, timeout: float | None = None):
-        """Schedule ``function(*args)``; a worker still on it after ``timeout`` seconds is killed and replaced."""
-        return self._pool.schedule(function, args=args, timeout=timeout)
+        """Schedule ``function(*args)``; a worker still on it after ``timeout`` seconds is killed and replaced.
+        Ctrl-C during the call is raised when it returns (never inside the task queue's lock)."""
+        with interrupts_deferred():
+            return self._pool.schedule(function, args=args, timeout=timeout)
 
     def result(self, future, timeout: float | None = None) -> Any:
         """What ``future`` returned.
+
+        The wait is made of :data:`WAIT_SLICE_S` slices with Ctrl-C held back, so
+        a KeyboardInterrupt is raised here, between two, and never inside pebble.
 
         Raises:
             WorkerDied: the worker died on this task.
@@ -284,14 +338,69 @@ class WorkerPool:
 
         from pebble import ProcessExpired
 
+        if not _wait_done(future, timeout):
+            raise TimeoutError(f"no result after {timeout} s")
         try:
-            return future.result(timeout=timeout)
+            return future.result(timeout=0)
         except ProcessExpired as error:
             raise worker_died(self.what, error.pid, error.exitcode, self.fewer_jobs) from None
         except (BrokenProcessPool, CancelledError):
             hint = f" ({self.fewer_jobs})" if self.fewer_jobs else ""
             raise WorkerError(f"the pool of {self.what.removeprefix('a ')}es broke (workers killed or not started);"
                               f" retry with fewer jobs{hint}") from None
+
+
+def _wait_done(future, timeout: float | None) -> bool:
+    """Wait for ``future`` (at most ``timeout`` s) in slices, Ctrl-C acted on between them; whether it is done."""
+    from concurrent.futures import wait
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with interrupts_deferred() as received:
+        while not future.done() and not received:
+            left = WAIT_SLICE_S if deadline is None else min(WAIT_SLICE_S, deadline - time.monotonic())
+            if left <= 0:
+                break
+            wait([future], timeout=left)
+    return future.done()
+
+
+def _pool_workers(pool) -> list[multiprocessing.process.BaseProcess]:
+    """The worker processes of the pebble ``pool``.
+
+    pebble keeps them in its worker manager (not a public attribute); where
+    that is not found, every pebble worker of this process (pebble names them
+    so, and its own exit handler finds them by that name).
+    """
+    workers = getattr(getattr(getattr(pool, "_pool_manager", None), "worker_manager", None), "workers", None)
+    if isinstance(workers, dict):
+        while True:
+            try:
+                return list(workers.values())
+            except RuntimeError:  # pebble's manager thread changed it meanwhile
+                continue
+    from pebble.pool.process import WORKERS_NAME
+
+    return [child for child in multiprocessing.active_children() if child.name == WORKERS_NAME]
+
+
+def _abandon(pool) -> None:
+    """Stop a pebble pool whose results are no longer wanted, in bounded time.
+
+    Its workers are killed first (a worker writing results nobody reads, or one
+    killed holding a channel lock, makes pebble's own stop wait up to 60 s);
+    its threads then get :data:`ABANDON_LIMIT_S` to end.
+    """
+    workers = _pool_workers(pool)
+    pool.stop()
+    for worker in workers:
+        worker.kill()
+    joining = threading.Thread(target=pool.join, name="codereason-pool-stop", daemon=True)
+    joining.start()
+    joining.join(ABANDON_LIMIT_S)
+    for worker in [*workers, *_pool_workers(pool)]:  # replacements started meanwhile too
+        if worker.is_alive():
+            worker.kill()
+        worker.join(TERMINATE_GRACE_S)
 
 
 def _start_pool_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:

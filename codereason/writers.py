@@ -9,7 +9,9 @@ and renamed over ``NAME`` when the writer closes, so:
   dead process is removed by the next writer of the same output;
 - after an error, Ctrl-C or a full disk the output holds exactly ``count``
   complete rows (the rows before the failure), or is left as it was when
-  ``count`` is 0; a Parquet output is complete and readable, or not replaced.
+  ``count`` is 0; a Parquet output is complete and readable, or not replaced;
+- the temporary file is ``fsync``-ed before the rename and the folder after it,
+  so after a power loss the output is the old file or the new one.
 
 A :class:`RowWriter` takes rows one at a time (:meth:`RowWriter.write`) or whole
 part files that worker processes wrote in the same format
@@ -166,11 +168,34 @@ def _mode_for(path: Path) -> int:
 
 
 def _replace(temp: Path, path: Path) -> None:
+    """Put the complete ``temp`` in place of ``path``: its data reach the disk first (``fsync``), then the
+    rename does, so after a power loss ``path`` is the old file or the new one, never a new name on
+    missing data."""
     try:
+        _sync(temp)
         os.replace(temp, path)
+        _sync(path.parent, folder=True)
     except OSError as exc:
         _unlink_quietly(temp)
         raise OutputError(f"cannot write {path} ({exc.strerror}); it is left as it was") from None
+
+
+def _sync(path: Path, folder: bool = False) -> None:
+    """``fsync`` a file (an OSError is raised), or a folder's entries (where the file system cannot, it is left
+    to it: the rename has been made either way)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if folder else 0))
+    except OSError:
+        if folder:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not folder:
+            raise
+    finally:
+        os.close(fd)
 
 
 def _unlink_quietly(path: Path) -> None:

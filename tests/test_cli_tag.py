@@ -90,6 +90,26 @@ def test_skip_bad_writes_a_side_file(tmp_path) -> None:
     assert len(list(read_rows(out))) == 1
 
 
+def test_the_side_file_describes_this_run_only(tmp_path) -> None:
+    """A side file left by an earlier run is replaced, also by an empty one; a run that fails before any
+    bad record leaves it as it was; no temporary file is left either way."""
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"problem_id": "1", "sample_idx": 0, "response": "a"}\n')
+    out = tmp_path / "out.jsonl"
+    side = tmp_path / "out.jsonl.bad.jsonl"
+    side.write_text('{"source": "an earlier run", "line": 9}\n')
+    result = runner.invoke(app, ["tag", str(good), "--skip-bad", "-o", str(out)])
+    assert result.exit_code == 0 and "skipped 0 bad records" in result.output, result.output
+    assert side.read_text() == ""
+    side.write_text('{"source": "an earlier run", "line": 9}\n')
+    unknown = tmp_path / "unknown.jsonl"
+    unknown.write_text('{"what": "no known fields"}\n')
+    result = runner.invoke(app, ["tag", str(good), str(unknown), "--skip-bad", "-o", str(out)])
+    assert "cannot tell the format" in str(result.exception)
+    assert side.read_text() == '{"source": "an earlier run", "line": 9}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.jsonl", "out.jsonl", "out.jsonl.bad.jsonl", "unknown.jsonl"]
+
+
 def test_help_explains_modes() -> None:
     result = runner.invoke(app, ["tag", "--help"])
     assert result.exit_code == 0

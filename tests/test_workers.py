@@ -194,6 +194,27 @@ def test_a_worker_whose_parent_is_already_gone_exits_at_once() -> None:
     assert os.waitstatus_to_exitcode(status) == 1
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["tag", "grade"])
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_says_so(kind, tag_input, grade_input, tmp_path) -> None:
+    """`kill PID` of the main process: workers stopped, part folder and temporary file removed, the complete
+    records kept and counted, exit code 143."""
+    out = tmp_path / "out.jsonl"
+    proc = _start(_command(kind, tag_input if kind == "tag" else grade_input, out), tmp_path)
+    workers = _wait_for_workers(proc)
+    deadline = time.monotonic() + 60
+    while not any(p.stat().st_size for p in tmp_path.glob(".out.jsonl.tmp-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGTERM)  # the parent alone
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143, stderr
+    assert "stopped by SIGTERM after " in stderr and "Traceback" not in stderr, stderr
+    written = int(stderr.split("stopped by SIGTERM after ")[1].split()[0])
+    assert written > 0 and len(out.read_text().splitlines()) == written
+    assert _wait_until_gone(workers) == []
+    assert list(tmp_path.glob(".out.jsonl.parts-*")) == [] and list(tmp_path.glob(".out.jsonl.tmp-*")) == []
+
+
 # ------------------------------------------------------------ two Ctrl-C
 
 @pytest.mark.slow

@@ -29,7 +29,10 @@ USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUO
 
 
 def main() -> None:
-    """Console-script entry point: user errors become one line and exit code 2."""
+    """Console-script entry point: user errors become one line and exit code 2; SIGTERM stops a run as Ctrl-C does."""
+    from codereason.workers import terminate_as_interrupt
+
+    terminate_as_interrupt()
     for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a name prints as \udXXX, not a traceback
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")

@@ -57,7 +57,8 @@ def input_files(inputs: Iterable[Path], format: str | None, text_field: str | No
 def row_writer(output: Path | None) -> Iterator[Any]:
     """Open the row writer for ``output`` (a counter when None) and report what it holds after a failure.
 
-    Ctrl-C becomes one line with the count of complete records and exit code 130;
+    Ctrl-C becomes one line with the count of complete records and exit code 130
+    (SIGTERM, which the CLI turns into a Ctrl-C, the same line and 143);
     an error becomes one line naming what the output holds and exit code 2.
     """
     from codereason.writers import NullWriter, RowWriter
@@ -67,10 +68,14 @@ def row_writer(output: Path | None) -> Iterator[Any]:
         with writer:
             yield writer
     except KeyboardInterrupt:
+        from codereason.workers import stop_signal
+
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is ending: a second Ctrl-C may not cut the report short
+        signum = stop_signal()
+        how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
         where = f"; {writer.describe()}" if output else ""
-        typer.echo(f"interrupted after {writer.count} records{where}", err=True)
-        raise typer.Exit(130) from None
+        typer.echo(f"{how} after {writer.count} records{where}", err=True)
+        raise typer.Exit(128 + signum) from None
     except CodeReasonError as exc:
         if not output or (isinstance(exc, OutputError) and exc is writer.error):
             raise  # no output, or the writer's own error, which says what the output holds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import List, Optional
 
@@ -74,7 +75,8 @@ def grade(
     summary, cache = GradeSummary(), (None if no_cache else GradeCache())
     graded = grade_rows(rows, summary, require_boxed=require_boxed, use_stored_score=use_stored_score,
                         n_jobs=jobs, timeout_s=timeout, cache=cache)
-    with row_writer(output) as writer, progress(desc="grading", unit=" responses") as bar:
+    # closing(): the grading workers are stopped before the report, also when Ctrl-C lands outside the generator
+    with row_writer(output) as writer, progress(desc="grading", unit=" responses") as bar, closing(graded):
         for row in graded:
             writer.write(row)
             bar.update(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import List, Optional
 
@@ -63,14 +64,13 @@ def tag(
     if skip_bad:
         check_output_path(bad_path, None, files, "--skip-bad file")
     bad_log = BadRecordLog(bad_path) if skip_bad else None
-    with row_writer(output) as writer, progress(desc="tag", unit="resp") as bar:
+    with bad_log or nullcontext(), row_writer(output) as writer, progress(desc="tag", unit="resp") as bar:
         summary = tag_files(files, writer, mode=mode, n_jobs=jobs, format=format, on_bad=bad_log,
                             on_progress=bar.update,
                             **field_options(text_field, id_field, gold_field, step_field, benchmark_field))
     print_table(summary.table(), title=f"code reasoning ({mode} mode) vs the paper rule")
     if bad_log is not None:
-        bad_log.close()
-        typer.echo(f"skipped {bad_log.count} bad records" + (f" (written to {bad_log.path})" if bad_log.count else ""))
+        typer.echo(bad_log.describe())
     if output:
         typer.echo(f"wrote {writer.count} records to {output}")
 
