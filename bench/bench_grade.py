@@ -11,18 +11,12 @@ holds extracted answers, which are third-party text); ``--compare`` lists every
 response whose grade differs from such a file, e.g. one saved by the code of
 another commit.
 
-Before the fast path (main at 4ce6744, 2026-12-02, host load average 8-14 on its
-2 cores), ``bench/bench_grade.py -j 2 --save /tmp/workers_grades_main.jsonl``:
+Before and after, one right after the other on an idle host (load average 1.2-1.9, 2026-12-02),
+the old code exported with ``git archive 4ce6744 | tar -x -C /tmp/old_code`` and run first with
+``PYTHONPATH=/tmp/old_code`` (its grades saved with ``--save``), then this code with ``--compare``:
 
-    lenient  -j 2: 8220 responses, wall 170.3 s, CPU 44.9 s (183 responses per CPU second)
-    boxed    -j 2: 8220 responses, wall 88.2 s, CPU 27.9 s (295 responses per CPU second)
-
-Before and after in one window (load average ~14), the old code exported with
-``git archive 4ce6744 | tar -x -C /tmp/workers_main_code`` and run first, each
-with ``PYTHONPATH=CODE bench/bench_grade.py -j 2 --compare /tmp/workers_grades_main.jsonl``:
-
-    before: lenient wall 138.7 s, CPU 48.6 s;  boxed wall 69.9 s, CPU 26.6 s
-    after:  lenient wall  92.1 s, CPU 35.4 s;  boxed wall 28.6 s, CPU 11.6 s
+    before: lenient wall 25.9 s, CPU 49.6 s;  boxed wall 12.4 s, CPU 24.0 s
+    after:  lenient wall 18.2 s, CPU 35.1 s;  boxed wall  5.3 s, CPU 10.1 s   (0 grades differ)
 """
 
 from __future__ import annotations
@@ -33,6 +27,7 @@ import os
 import resource
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 
@@ -81,8 +76,10 @@ def main() -> None:
     for require_boxed in policies:
         policy = "boxed" if require_boxed else "lenient"
         grades, wall, cpu = run(rows, args.jobs, require_boxed)
+        statuses = Counter(g.grade_status for g in grades)
         print(f"{policy:8s} -j {args.jobs}: {len(rows)} responses, wall {wall:.1f} s, CPU {cpu:.1f} s "
-              f"({len(rows) / cpu:.0f} responses per CPU second)", flush=True)
+              f"({len(rows) / cpu:.0f} responses per CPU second); " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+              flush=True)
         differ = 0
         for row, g in zip(rows, grades):
             entry = {"policy": policy, "key": key(row), "correct": g.correct, "pred": g.pred,

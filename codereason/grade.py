@@ -7,10 +7,12 @@ plain expressions) unless ``require_boxed`` is set, in which case it counts as
 ``math_verify.verify(gold, answer)``: the order matters (it is asymmetric).
 
 math-verify's own timeouts use ``SIGALRM``, which fails outside the main thread
-and cannot stop every runaway sympy call, so they are disabled here and each item
-gets a wall-clock deadline in a worker process instead (:class:`GraderPool`): a
-worker past its deadline is killed and replaced, and the item is graded
-``timeout``. Results are cached on disk (:class:`GradeCache`), keyed by the
+and cannot stop every runaway sympy call, so they are disabled here and
+math-verify's work gets a wall-clock deadline in a worker process instead
+(:class:`GraderPool`): a worker past its deadline is killed and replaced, and
+the item is graded ``timeout``. What needs no math-verify (the last box, the
+fast path of :func:`fast_grade`) is settled first in the main process, in time
+linear in the length. Results are cached on disk (:class:`GradeCache`), keyed by the
 SHA-256 of the response, the gold answer and the policy, so re-running is instant.
 
 Agreement with other graders, measured on spurious-1p5b-gt-steps (whose files
@@ -224,13 +226,29 @@ def _pred_text(answer: list, boxed: str | None) -> str | None:
 
 
 def _grade_task(task: Task) -> Grade:
-    """What a grading worker runs for one response: all of it, extraction included, inside the deadline."""
+    """One response graded whole, as :func:`grade` does (a math-verify failure is ``parse_error``, never a crash)."""
     gold, response, require_boxed = task
     try:
         return grade(gold=gold, response=response, require_boxed=require_boxed)
     except Exception:  # math-verify/sympy failure on odd input: a status, never a crash
         boxed = last_boxed(response)
         return Grade(None, None if boxed is None else boxed.strip(), boxed is not None, "parse_error")
+
+
+def _grade_box_task(gold: str | None, boxed: str) -> Grade:
+    """What a grading worker runs for a box the fast path did not settle: math-verify on the box."""
+    try:
+        return _grade_box(gold, boxed)
+    except Exception:
+        return Grade(None, boxed.strip(), True, "parse_error")
+
+
+def _grade_text_task(gold: str | None, response: str) -> Grade:
+    """What a grading worker runs for a response without a box (lenient policy): math-verify on the text."""
+    try:
+        return _verify(gold, parse_answer(response, None), None)
+    except Exception:
+        return Grade(None, None, False, "parse_error")
 
 
 def check_timeout(timeout_s) -> float:
@@ -246,28 +264,39 @@ def check_timeout(timeout_s) -> float:
 
 # ---------------------------------------------------------------- process pool
 
+# Box grades a pool keeps for the rest of the run (a (gold, box) pair recurs across samples and checkpoints).
+BOX_GRADES_KEPT = 1 << 16
+
+
 class GraderPool:
     """Worker processes that grade tasks with a wall-clock deadline per task.
 
-    Use as a context manager. A worker still on a task at its deadline is
-    killed and replaced (pebble's ``schedule(timeout=)``), and the task is
-    graded ``timeout``; a worker that dies on a task (e.g. killed for
-    memory) is replaced too, and the task is graded ``parse_error``.
-    Everything done for a response, answer extraction included, runs in the
-    worker, inside the deadline.
+    Use as a context manager. :meth:`map` settles in this process what needs
+    no math-verify: the last box is found (one linear scan), a response without
+    one is ``no_answer`` under ``require_boxed``, and a box equal to the gold
+    after normalisation, or one integer against another, is graded by
+    :func:`fast_grade`; a box already graded in this run gets that grade. The
+    rest go to the workers, one task per distinct (gold, box) or per unboxed
+    response, each with its own deadline: a worker still on a task at its
+    deadline is killed and replaced (pebble's ``schedule(timeout=)``) and the
+    task is graded ``timeout``; a worker that dies on a task (e.g. killed for
+    memory) is replaced too, and the task is graded ``parse_error``. The grades
+    are those :func:`grade` gives, response by response
+    (``tests/test_grade.py::test_the_pool_gives_the_grades_of_grade_on_real_responses``).
 
     Args:
         n_jobs: worker processes (-1: one per core).
-        timeout_s: seconds allowed per response (extraction + parse + verify),
+        timeout_s: seconds allowed per task (math-verify's parse + verify),
             a finite number above 0.
     """
 
     def __init__(self, n_jobs: int = 1, timeout_s: float = DEFAULT_TIMEOUT_S):
         self.timeout_s = check_timeout(timeout_s)
         self.n_jobs = resolve_jobs(n_jobs)
-        self.n_timeouts = 0
-        self.n_died = 0
+        self.n_timeouts = 0  # responses graded `timeout`
+        self.n_died = 0  # responses whose worker died
         self._pool: WorkerPool | None = None
+        self._box_grades: dict[tuple[str | None, str], Grade] = {}
 
     def __enter__(self) -> "GraderPool":
         _math_verify()  # imported once here; forked workers inherit it
@@ -281,23 +310,53 @@ class GraderPool:
 
     def map(self, tasks: Sequence[Task]) -> list[Grade]:
         """Grade every task; results in input order."""
-        futures = [self._pool.submit(_grade_task, task, timeout=self.timeout_s) for task in tasks]
-        return [self._outcome(task, future) for task, future in zip(tasks, futures)]
+        grades: list[Grade | None] = [None] * len(tasks)
+        waiting: dict[tuple, list[int]] = {}  # one worker task -> the responses it grades
+        for i, (gold, response, require_boxed) in enumerate(tasks):
+            boxed = last_boxed(response)
+            if boxed is None and require_boxed:
+                grades[i] = Grade(None, None, False, "no_answer")
+            elif boxed is None:
+                waiting.setdefault(("text", gold, response), []).append(i)
+            else:
+                grades[i] = fast_grade(gold, boxed) or self._box_grades.get((gold, boxed))
+                if grades[i] is None:
+                    waiting.setdefault(("box", gold, boxed), []).append(i)
+        futures = [(work, self._submit(work)) for work in waiting]
+        for work, future in futures:
+            grade, keep = self._outcome(work, future, len(waiting[work]))
+            if keep and work[0] == "box":
+                self._keep_box_grade(work[1:], grade)
+            for i in waiting[work]:
+                grades[i] = grade
+        return grades  # type: ignore[return-value]
 
-    def _outcome(self, task: Task, future) -> Grade:
+    def _submit(self, work: tuple):
+        kind, gold, text = work
+        task = _grade_box_task if kind == "box" else _grade_text_task
+        return self._pool.submit(task, gold, text, timeout=self.timeout_s)
+
+    def _outcome(self, work: tuple, future, n_responses: int) -> tuple[Grade, bool]:
+        """The grade of one worker task, and whether it may be kept for the same box later (not after a death)."""
+        kind, _, text = work
+        boxed = text if kind == "box" else None
         try:
-            return self._pool.result(future)
+            return self._pool.result(future), True
         except TimeoutError:
-            self.n_timeouts += 1
-            return _failed(task, "timeout")
+            self.n_timeouts += n_responses
+            return _failed(boxed, "timeout"), True
         except WorkerDied:
-            self.n_died += 1
-            return _failed(task, "parse_error")
+            self.n_died += n_responses
+            return _failed(boxed, "parse_error"), False
+
+    def _keep_box_grade(self, pair: tuple[str | None, str], grade: Grade) -> None:
+        if len(self._box_grades) >= BOX_GRADES_KEPT:
+            self._box_grades.clear()
+        self._box_grades[pair] = grade
 
 
-def _failed(task: Task, status: str) -> Grade:
-    """The grade of a task its worker did not finish (``last_boxed`` is linear: this is quick)."""
-    boxed = last_boxed(task[1])
+def _failed(boxed: str | None, status: str) -> Grade:
+    """The grade of a response whose worker task did not finish; ``boxed``: its last box, if any."""
     return Grade(None, None if boxed is None else boxed.strip(), boxed is not None, status)
 
 

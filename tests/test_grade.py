@@ -32,6 +32,7 @@ from codereason.grade import (
     last_boxed,
     parse_answer,
 )
+from codereason.io import read_rows
 from codereason.records import Grade
 
 # A power tower sympy tries to evaluate exactly: math-verify's verify never returns.
@@ -167,6 +168,16 @@ def test_extraction_is_linear_in_unclosed_boxes():
     assert last_boxed(UNCLOSED_BOXES + "\\boxed{6}") == "6"
 
 
+def test_what_the_main_process_does_for_a_response_is_linear():
+    """The pool's main process finds the last box and tries the fast path (outside any deadline): on 1.2 MB
+    of white space runs, spacing commands, \\left without a letter after it and digits, both stay linear."""
+    box = ("  \\, \\left" * 40_000) + "1" * 100_000 + " " * 300_000
+    started = time.monotonic()
+    assert last_boxed(f"\\boxed{{{box}}}") == box
+    assert fast_grade("12", box) is None and fast_grade(box, box).correct is True
+    assert time.monotonic() - started < 10  # a bound (quadratic would be hours), not a speed target
+
+
 def test_a_pathological_response_is_bounded_by_the_timeout():
     pairs = [("5", UNCLOSED_BOXES), ("5", "\\boxed{5} " + UNCLOSED_BOXES), ("6", "\\boxed{6}")]
     started = time.monotonic()
@@ -207,15 +218,35 @@ def test_cli_grade_refuses_a_bad_timeout_before_touching_the_output(tmp_path, ti
 
 def test_a_grading_worker_killed_mid_task_costs_that_task_only():
     with GraderPool(n_jobs=1, timeout_s=120) as pool:
-        assert grade_many([("1", "\\boxed{1}")], pool=pool)[0].correct is True  # the worker is up
+        assert grade_many([("1", "\\boxed{\\frac{2}{2}}")], pool=pool)[0].correct is True  # a worker graded it
         worker = _children(os.getpid())
-        future = pool._pool.submit(_grade_task, ("5", SLOW_RESPONSE, False), timeout=120)
+        assert worker
+        work = ("box", "5", last_boxed(SLOW_RESPONSE))
+        future = pool._submit(work)
         time.sleep(1.0)
         for pid in worker:
             os.kill(pid, signal.SIGKILL)  # as the OOM killer would
-        assert pool._outcome(("5", SLOW_RESPONSE, False), future) == Grade(None, "9^{9^{9^{9^9}}}", True, "parse_error")
+        grade, keep = pool._outcome(work, future, 1)
+        assert (grade, keep) == (Grade(None, "9^{9^{9^{9^9}}}", True, "parse_error"), False)  # a death is not kept
         assert pool.n_died == 1
         assert grade_many([("8", "\\boxed{8}")], pool=pool)[0].correct is True  # a new worker took over
+
+
+@pytest.mark.realdata
+def test_the_pool_gives_the_grades_of_grade_on_real_responses(spurious_results):
+    """The pool settles fast-path boxes in the main process, one worker task per distinct (gold, box) and per
+    unboxed response; the grades are those of grade() response by response (both policies), on every
+    unboxed response and a spread of boxed ones of the real checkpoints."""
+    rows = [r for p in sorted(spurious_results.rglob("*.jsonl")) for r in read_rows(p)]
+    unboxed = [r for r in rows if last_boxed(r["response"]) is None]
+    sample = unboxed[:150] + [r for r in rows if last_boxed(r["response"]) is not None][::12]
+    for require_boxed in (False, True):
+        tasks = [(r.get("gold"), r["response"], require_boxed) for r in sample]
+        with GraderPool(n_jobs=2, timeout_s=60) as pool:
+            pooled = pool.map(tasks + tasks[::7])  # repeats: served by the pool's box grades
+        expected = [_grade_task(t) for t in tasks]
+        assert pooled == expected + expected[::7]
+        assert pool.n_timeouts == pool.n_died == 0
 
 
 def _children(pid: int) -> list[int]:
