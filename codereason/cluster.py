@@ -70,7 +70,7 @@ def engine_resources(engine: EngineConfig, cluster_has_gpus: bool) -> dict[str, 
 def _run_checkpoint(job_json: str) -> JobSummary:
     from codereason.sweep import run_checkpoint_process
 
-    return run_checkpoint_process(GenerateJob.from_json(job_json))
+    return run_checkpoint_process(GenerateJob.from_json(job_json))[0]  # a LoRA adapter too: its own engine here
 
 
 def generate_checkpoints(

@@ -31,7 +31,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from codereason.benchmarks import Problem, load_benchmark
 from codereason.errors import ConfigError, GenerationError
@@ -89,6 +89,8 @@ class GenerateJob:
         limit: only the first ``limit`` problems.
         overwrite: discard the existing file instead of resuming.
         flush_every: finished responses per append (each append is fsync'ed).
+        lora: a LoRA adapter folder (``adapter_config.json``, as peft saves it) served on
+            ``model``, its base, with vLLM's LoRA support; None for the model itself.
     """
 
     model: str | None
@@ -103,6 +105,7 @@ class GenerateJob:
     limit: int | None = None
     overwrite: bool = False
     flush_every: int = 16
+    lora: str | None = None
 
     def to_json(self) -> str:
         """The job as JSON (for the sweep's subprocesses)."""
@@ -185,6 +188,9 @@ def check_job(job: GenerateJob) -> None:
     if not (s.temperature >= 0 and s.temperature < float("inf")) or not 0 <= s.top_p <= 1:
         raise ConfigError(f"--temperature must be finite and >= 0 and --top-p in [0, 1]; got {s.temperature}, {s.top_p}")
     _check_model_path(job.model)
+    if job.lora is not None and not is_lora_adapter(job.lora):
+        raise GenerationError(f"{job.lora} is not a LoRA adapter folder (no adapter_config.json with peft_type "
+                              "LORA, as peft's save_pretrained writes)")
     _check_out_dir(Path(job.out_dir))
 
 
@@ -245,7 +251,7 @@ def run_job(job: GenerateJob, llm: Any = None, progress: bool = True) -> JobSumm
     if not requests:
         return summary
     owned = llm is None
-    llm = llm or start_engine(model_path, job.engine, job.sampling.seed)
+    llm = llm or start_engine(model_path, job.engine, job.sampling.seed, lora_rank(job.lora) if job.lora else None)
     try:
         context = _RecordContext(job, preset, name, bench_name, model_path, fingerprint, llm)
         _generate(llm, requests, context, path, summary, progress)
@@ -309,11 +315,13 @@ def require_engine() -> None:
         raise GenerationError(f"generation needs {' and '.join(missing)}, not installed here; {INSTALL_HINT}")
 
 
-def start_engine(model_path: Path | str, engine: EngineConfig, seed: int) -> Any:
+def start_engine(model_path: Path | str, engine: EngineConfig, seed: int, max_lora_rank: int | None = None) -> Any:
     """A ``vllm.LLM`` for ``model_path``, with CPU defaults that work on small machines.
 
     On a GPU every option left at None is vLLM's own default; the CPU-only settings
     (``VLLM_CPU_KVCACHE_SPACE``, ``gpu_memory_utilization`` 0.3) apply on CPU only.
+    With ``max_lora_rank`` the engine serves LoRA adapters of up to that rank on
+    ``model_path`` (vLLM's ``enable_lora``), one at a time.
 
     Raises:
         GenerationError: vLLM is missing or the engine cannot start.
@@ -329,10 +337,60 @@ def start_engine(model_path: Path | str, engine: EngineConfig, seed: int) -> Any
     if engine.batch_invariant:
         _enable_batch_invariance(current_platform.is_cpu())
     options = _engine_options(engine, current_platform.is_cpu())
+    if max_lora_rank is not None:
+        options.update(enable_lora=True, max_lora_rank=vllm_lora_rank(max_lora_rank), max_loras=1)
     try:
         return vllm.LLM(model=str(model_path), seed=seed, **options)
     except Exception as exc:  # vLLM raises many types; all mean "cannot start"
         raise GenerationError(f"vLLM could not start on {model_path}: {type(exc).__name__}: {exc}") from exc
+
+
+# The ranks vLLM's LoRA kernels are built for (vllm.config.lora.MaxLoRARanks).
+VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+
+
+def is_lora_adapter(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a LoRA adapter folder as peft saves it (``adapter_config.json`` with ``peft_type`` LORA)."""
+    config = Path(path) / "adapter_config.json"
+    if not config.is_file():
+        return False
+    return str(_adapter_config(config.parent).get("peft_type", "LORA")).upper() == "LORA"
+
+
+def lora_rank(path: str | os.PathLike) -> int:
+    """The largest rank of the adapter at ``path`` (``r``, and any ``rank_pattern`` override).
+
+    Raises:
+        GenerationError: not a LoRA adapter folder, or one without a rank.
+    """
+    config = _adapter_config(Path(path))
+    ranks = [config.get("r"), *(config.get("rank_pattern") or {}).values()]
+    ranks = [r for r in ranks if isinstance(r, int) and not isinstance(r, bool) and r > 0]
+    if not ranks:
+        raise GenerationError(f"{path}/adapter_config.json gives no LoRA rank (r); is it a peft LoRA adapter?")
+    return max(ranks)
+
+
+def vllm_lora_rank(rank: int) -> int:
+    """The smallest rank vLLM supports that holds ``rank``.
+
+    >>> vllm_lora_rank(8), vllm_lora_rank(12)
+    (8, 16)
+    """
+    for supported in VLLM_LORA_RANKS:
+        if rank <= supported:
+            return supported
+    raise GenerationError(f"a LoRA rank of {rank} is above the largest vLLM serves ({VLLM_LORA_RANKS[-1]})")
+
+
+def _adapter_config(folder: Path) -> dict:
+    try:
+        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GenerationError(f"cannot read {folder}/adapter_config.json ({exc})") from None
+    if not isinstance(config, dict):
+        raise GenerationError(f"{folder}/adapter_config.json is not a JSON object")
+    return config
 
 
 def shutdown_engine(llm: Any) -> None:
@@ -417,8 +475,15 @@ class _RecordContext:
         self.step = step
         sampling = dataclasses.asdict(job.sampling)
         sampling["stop"] = list(preset.stop)
+        self.lora_request = None
+        if job.lora:
+            from vllm.lora.request import LoRARequest
+
+            # one engine serves the adapters of a sweep one after the other: each its own id
+            self.lora_request = LoRARequest(name, _lora_id(job.lora), str(Path(job.lora).resolve()))
         self.fixed = {
             "generator": "codereason.generate", "model_path": str(model_path), "step": step,
+            **({"lora_path": str(Path(job.lora).resolve()), "lora_rank": lora_rank(job.lora)} if job.lora else {}),
             **preset.to_provenance(), "response_prefix": preset.response_prefix, "sampling": sampling,
             "seed": job.sampling.seed, "seed_scope": "request" if self.per_request_seed else "engine",
             **engine_facts(llm), "run_fingerprint": fingerprint,
@@ -446,6 +511,14 @@ class _RecordContext:
                        response=completion.text, gold=request.problem.answer, checkpoint=self.name,
                        step=self.step, benchmark=self.bench_name,
                        model=self.job.model_label or self.name, provenance=provenance)
+
+
+_LORA_IDS: dict[str, int] = {}
+
+
+def _lora_id(path: str) -> int:
+    """vLLM's integer id of an adapter (1, 2, ... in the order this process first serves them)."""
+    return _LORA_IDS.setdefault(str(Path(path).resolve()), len(_LORA_IDS) + 1)
 
 
 def request_seed(seed: int, problem_id: str, sample_idx: int) -> int:
@@ -490,7 +563,7 @@ def _enqueue(llm, requests: list[Request], context: _RecordContext) -> dict[str,
     for number, request in enumerate(requests):
         request_id = f"codereason-{number}"
         llm.llm_engine.add_request(request_id, {"prompt_token_ids": list(request.token_ids)},
-                                   context.sampling_params(request))
+                                   context.sampling_params(request), lora_request=context.lora_request)
         by_id[request_id] = request
     return by_id
 
@@ -504,16 +577,49 @@ def _finished_outputs(llm) -> Iterable[Any]:
                 yield output
 
 
+def run_jobs_on_one_engine(jobs: Sequence[GenerateJob], progress: bool = True) -> list[JobSummary]:
+    """Run jobs that share a base model on one engine: the base itself and LoRA adapters of it.
+
+    The engine starts once, with LoRA enabled up to the largest adapter rank
+    among ``jobs``; each job's samples are generated with its adapter (none for
+    the base). Each job resumes and writes its own file, as :func:`run_job`.
+
+    Raises:
+        GenerationError: the jobs have different base models or engine options.
+        ConfigError: a bad preset or benchmark.
+    """
+    if not jobs:
+        return []
+    first = jobs[0]
+    if any((j.model, j.engine, j.sampling.seed) != (first.model, first.engine, first.sampling.seed) for j in jobs):
+        raise GenerationError("jobs on one engine must share the model, the engine options and the seed")
+    for job in jobs:
+        check_job(job)
+    require_engine()
+    ranks = [lora_rank(j.lora) for j in jobs if j.lora]
+    llm = start_engine(resolve_model(first.model), first.engine, first.sampling.seed, max(ranks) if ranks else None)
+    try:
+        return [run_job(job, llm=llm, progress=progress) for job in jobs]
+    finally:
+        shutdown_engine(llm)
+
+
 def _main(argv: list[str]) -> int:
-    """Subprocess entry point: ``JOB_JSON SUMMARY_PATH``; runs the job, writes its summary."""
+    """Subprocess entry point: ``JOBS_JSON SUMMARY_PATH``; runs the job (a JSON object) or the jobs on one
+    engine (a JSON list), writes the summary (a list for a list)."""
     from codereason.errors import CodeReasonError
 
     try:
-        summary = run_job(GenerateJob.from_json(argv[1]))
+        data = json.loads(argv[1])
+        if isinstance(data, list):
+            summaries = run_jobs_on_one_engine([GenerateJob.from_json(json.dumps(j)) for j in data])
+        else:
+            summaries = [run_job(GenerateJob.from_json(argv[1]))]
     except CodeReasonError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    Path(argv[2]).write_text(json.dumps({**dataclasses.asdict(summary), "path": str(summary.path)}))
+    written = [{**dataclasses.asdict(s), "path": str(s.path)} for s in summaries]
+    Path(argv[2]).write_text(json.dumps(written if isinstance(data, list) else written[0]))
     return 0
 
 

@@ -20,12 +20,12 @@ import pytest
 
 from codereason import resume
 from codereason.errors import ConfigError, GenerationError
-from codereason.generate import EngineConfig, GenerateJob, SamplingConfig, request_seed, run_job
+from codereason.generate import EngineConfig, GenerateJob, SamplingConfig, check_job, request_seed, run_job
 from codereason.io import read_rollouts
 from codereason.prompts import prompt_sha256
 from codereason.records import ROLLOUT_FIELDS
 from codereason.resume import output_path, read_done, repair_tail
-from codereason.sweep import find_checkpoints, sweep
+from codereason.sweep import checkpoint_jobs, engine_groups, find_checkpoints, sweep
 from tests.vllm_fixtures import tiny_engine, tiny_model_dir  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -220,6 +220,76 @@ def test_sweep_runs_each_checkpoint_in_step_order(tiny_model_dir, tmp_path):
     for name, step in (("base", 0), ("global_step_5", 5)):
         rows = lines(tmp_path / "out" / f"{name}.jsonl")
         assert {(r["checkpoint"], r["step"], r["model"]) for r in rows} == {(name, step, "run")}
+
+
+def write_strong_adapter(model_dir: Path, folder: Path, seed: int) -> Path:
+    """A peft LoRA adapter (rank 8, q/v) on the tiny model, with random weights large enough to change its
+    greedy text (a trained adapter after a few steps barely does)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    adapted = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"],
+                                               init_lora_weights=False))
+    with torch.no_grad():
+        for name, parameter in adapted.named_parameters():
+            if "lora_B" in name:
+                parameter.mul_(20.0)
+    adapted.save_pretrained(folder)
+    return folder
+
+
+def peft_greedy_text(model_dir: Path, adapter: Path, prompt_ids: list[int], n_tokens: int) -> str:
+    """What transformers + peft generate greedily from ``prompt_ids`` with ``adapter`` on the tiny model."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), adapter)
+    ids = model.generate(torch.tensor([prompt_ids]), max_new_tokens=n_tokens, do_sample=False)[0, len(prompt_ids):]
+    return AutoTokenizer.from_pretrained(model_dir).decode(ids, skip_special_tokens=True)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_a_run_of_lora_adapters_is_served_on_one_engine_with_its_base(tiny_model_dir, tmp_path):
+    """Adapter folders (peft's adapter_config.json) are checkpoints: served on the base with vLLM's LoRA
+    support, the base as step 0, all in one process (one engine); each adapter's greedy text is what
+    transformers + peft generate with it, and differs from the base's."""
+    from transformers import AutoTokenizer
+
+    run_dir = tmp_path / "run"
+    for step, seed in ((2, 1), (4, 2)):
+        write_strong_adapter(tiny_model_dir, run_dir / f"step-{step:04d}", seed)
+    job = tiny_job(tiny_model_dir, tmp_path / "out", limit=3, preset="plain",
+                   sampling=SamplingConfig(n=1, temperature=0.0, max_tokens=6))
+    assert [j.checkpoint for g in engine_groups(checkpoint_jobs(job, run_dir, str(tiny_model_dir))) for j in g] \
+        == ["base", "step-0002", "step-0004"]  # one group: one engine
+    summaries = sweep(job, run_dir, include_base=str(tiny_model_dir))
+    assert [(s.checkpoint, s.generated) for s in summaries] == [("base", 3), ("step-0002", 3), ("step-0004", 3)]
+    rows = {name: lines(tmp_path / "out" / f"{name}.jsonl") for name in ("base", "step-0002", "step-0004")}
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    for name, step in (("step-0002", 2), ("step-0004", 4)):
+        assert {(r["checkpoint"], r["step"]) for r in rows[name]} == {(name, step)}
+        assert {r["provenance"]["lora_path"] for r in rows[name]} == {str((run_dir / name).resolve())}
+        assert {r["provenance"]["model_path"] for r in rows[name]} == {str(tiny_model_dir)}
+        for row in rows[name]:
+            prompt_ids = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
+            expected = peft_greedy_text(tiny_model_dir, run_dir / name, prompt_ids, 6)
+            # vLLM holds back the bytes of a character its last tokens have not finished; transformers shows U+FFFD
+            assert row["response"].rstrip("\ufffd") == expected.rstrip("\ufffd")
+        assert any(r["response"].rstrip("\ufffd") for r in rows[name])  # text to compare, not only held-back bytes
+        assert [r["response"] for r in rows[name]] != [r["response"] for r in rows["base"]]
+    assert "lora_path" not in rows["base"][0]["provenance"]
+
+
+def test_a_folder_that_is_not_a_lora_adapter_is_refused_before_any_engine(tmp_path):
+    (tmp_path / "adapter").mkdir()
+    job = GenerateJob(model=None, out_dir=str(tmp_path / "out"), lora=str(tmp_path / "adapter"))
+    with pytest.raises(GenerationError, match="is not a LoRA adapter folder"):
+        check_job(job)
 
 
 def cli_command(model_dir: Path, out_dir: Path) -> list[str]:

@@ -32,7 +32,7 @@ def model_prepare(
 def generate(
     out_dir: Path = typer.Option(..., "-o", "--out", help="Output directory: one <checkpoint>.jsonl per checkpoint."),
     model: Optional[str] = typer.Option(None, "--model", help="Model directory or hub name (default: the embedded SmolLM2-135M-Instruct)."),
-    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="Training run directory: sweep every checkpoint (one subprocess each, in step order)."),
+    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="Training run directory: sweep every checkpoint in step order (a full checkpoint: one subprocess each; LoRA adapter folders: one engine for all, served on --include-base or --model)."),
     include_base: Optional[str] = typer.Option(None, "--include-base", help="With --checkpoints: also generate from this base model as step 0."),
     benchmark: str = typer.Option("codereason-100", "--benchmark", help="Registered benchmark name or a JSON/JSONL problem file."),
     preset: PresetOption = "qwen-math",
