@@ -94,9 +94,10 @@ def tag_input(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def grade_input(tmp_path_factory) -> Path:
-    """20,000 boxed answers, a third wrong: `grade -j 2` runs for several seconds."""
-    return _write_rollouts(tmp_path_factory.mktemp("grade") / "rollouts.jsonl", 20_000,
-                           lambda i: f"So \\boxed{{{i if i % 3 else i + 1}}}.")
+    """6,000 boxed fractions, a third wrong, that the fast path cannot settle: `grade -j 2` sends each to the
+    workers (math-verify) and runs for several seconds."""
+    return _write_rollouts(tmp_path_factory.mktemp("grade") / "rollouts.jsonl", 6_000,
+                           lambda i: f"So \\boxed{{\\frac{{{2 * i if i % 3 else 2 * i + 2}}}{{2}}}}.")
 
 
 def _command(kind: str, source: Path, out: Path) -> list[str]:
