@@ -114,10 +114,12 @@ class GenerateJob:
     @classmethod
     def from_json(cls, text: str) -> "GenerateJob":
         """The job :meth:`to_json` wrote."""
-        data = json.loads(text)
-        data["sampling"] = SamplingConfig(**data["sampling"])
-        data["engine"] = EngineConfig(**data["engine"])
-        return cls(**data)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GenerateJob":
+        """The job ``dataclasses.asdict`` gave."""
+        return cls(**{**data, "sampling": SamplingConfig(**data["sampling"]), "engine": EngineConfig(**data["engine"])})
 
 
 @dataclass
@@ -605,21 +607,16 @@ def run_jobs_on_one_engine(jobs: Sequence[GenerateJob], progress: bool = True) -
 
 
 def _main(argv: list[str]) -> int:
-    """Subprocess entry point: ``JOBS_JSON SUMMARY_PATH``; runs the job (a JSON object) or the jobs on one
-    engine (a JSON list), writes the summary (a list for a list)."""
+    """Subprocess entry point: ``JOBS_JSON SUMMARY_PATH``; runs the jobs (a JSON list) on one engine and
+    writes their summaries (a JSON list)."""
     from codereason.errors import CodeReasonError
 
     try:
-        data = json.loads(argv[1])
-        if isinstance(data, list):
-            summaries = run_jobs_on_one_engine([GenerateJob.from_json(json.dumps(j)) for j in data])
-        else:
-            summaries = [run_job(GenerateJob.from_json(argv[1]))]
+        summaries = run_jobs_on_one_engine([GenerateJob.from_dict(job) for job in json.loads(argv[1])])
     except CodeReasonError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    written = [{**dataclasses.asdict(s), "path": str(s.path)} for s in summaries]
-    Path(argv[2]).write_text(json.dumps(written if isinstance(data, list) else written[0]))
+    Path(argv[2]).write_text(json.dumps([{**dataclasses.asdict(s), "path": str(s.path)} for s in summaries]))
     return 0
 
 

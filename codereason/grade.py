@@ -231,8 +231,7 @@ def _grade_task(task: Task) -> Grade:
     try:
         return grade(gold=gold, response=response, require_boxed=require_boxed)
     except Exception:  # math-verify/sympy failure on odd input: a status, never a crash
-        boxed = last_boxed(response)
-        return Grade(None, None if boxed is None else boxed.strip(), boxed is not None, "parse_error")
+        return _failed(last_boxed(response), "parse_error")
 
 
 def _grade_box_task(gold: str | None, boxed: str) -> Grade:
@@ -240,7 +239,7 @@ def _grade_box_task(gold: str | None, boxed: str) -> Grade:
     try:
         return _grade_box(gold, boxed)
     except Exception:
-        return Grade(None, boxed.strip(), True, "parse_error")
+        return _failed(boxed, "parse_error")
 
 
 def _grade_text_task(gold: str | None, response: str) -> Grade:
@@ -248,7 +247,7 @@ def _grade_text_task(gold: str | None, response: str) -> Grade:
     try:
         return _verify(gold, parse_answer(response, None), None)
     except Exception:
-        return Grade(None, None, False, "parse_error")
+        return _failed(None, "parse_error")
 
 
 def check_timeout(timeout_s) -> float:

@@ -124,8 +124,7 @@ def run_checkpoint_process(jobs: GenerateJob | list[GenerateJob]) -> list[JobSum
     group = jobs if isinstance(jobs, list) else [jobs]
     with tempfile.TemporaryDirectory(prefix="codereason-sweep-") as scratch:
         summary_file = Path(scratch) / "summary.json"
-        payload = json.dumps([json.loads(j.to_json()) for j in group]) if len(group) > 1 or group[0].lora \
-            else group[0].to_json()
+        payload = json.dumps([dataclasses.asdict(j) for j in group])
         command = [sys.executable, "-m", "codereason.generate", payload, str(summary_file)]
         result = subprocess.run(command, env=_child_env())
         if result.returncode != 0:
@@ -133,7 +132,7 @@ def run_checkpoint_process(jobs: GenerateJob | list[GenerateJob]) -> list[JobSum
             raise GenerationError(f"generation for checkpoint {names} ({group[0].model}) failed with exit "
                                   f"code {result.returncode}; see the messages above, fix and rerun (it resumes)")
         data = json.loads(summary_file.read_text(encoding="utf-8"))
-    return [JobSummary(**{**d, "path": Path(d["path"])}) for d in (data if isinstance(data, list) else [data])]
+    return [JobSummary(**{**d, "path": Path(d["path"])}) for d in data]
 
 
 def _child_env() -> dict[str, str]:

@@ -216,6 +216,30 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_says_so(kind, tag_input, grade_i
     assert list(tmp_path.glob(".out.jsonl.parts-*")) == [] and list(tmp_path.glob(".out.jsonl.tmp-*")) == []
 
 
+def test_sigterm_of_a_command_without_an_output_writer_exits_143() -> None:
+    """Where no row writer reports (click ends the KeyboardInterrupt with "Aborted!" and exit code 130), the
+    CLI's SIGTERM still ends the process with 128 + SIGTERM, as the default action did."""
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+        from codereason.cli import app, main
+
+        @app.command("wait-here")
+        def wait_here() -> None:
+            print("waiting", flush=True)
+            time.sleep(60)
+
+        sys.argv = ["codereason", "wait-here"]
+        main()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "waiting\n"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr, stderr
+
+
 # ------------------------------------------------------------ two Ctrl-C
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ the library imports this package.
 from __future__ import annotations
 
 import errno
+import signal
 import sys
 
 from codereason.cli._app import app
@@ -30,7 +31,7 @@ USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUO
 
 def main() -> None:
     """Console-script entry point: user errors become one line and exit code 2; SIGTERM stops a run as Ctrl-C does."""
-    from codereason.workers import terminate_as_interrupt
+    from codereason.workers import stop_signal, terminate_as_interrupt
 
     terminate_as_interrupt()
     for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a name prints as \udXXX, not a traceback
@@ -38,6 +39,10 @@ def main() -> None:
             stream.reconfigure(errors="backslashreplace")
     try:
         app()
+    except SystemExit as exc:  # click ends a KeyboardInterrupt with "Aborted!" (1, or 130): after SIGTERM, 143
+        if exc.code in (1, 128 + signal.SIGINT) and stop_signal() != signal.SIGINT:
+            sys.exit(128 + stop_signal())
+        raise
     except CodeReasonError as exc:
         print("error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
         sys.exit(2)
