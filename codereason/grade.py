@@ -312,6 +312,7 @@ class GraderPool:
         grades: list[Grade | None] = [None] * len(tasks)
         waiting: dict[tuple, list[int]] = {}  # one worker task -> the responses it grades
         for i, (gold, response, require_boxed) in enumerate(tasks):
+            gold = None if gold is None else str(gold)  # as grade() takes it
             boxed = last_boxed(response)
             if boxed is None and require_boxed:
                 grades[i] = Grade(None, None, False, "no_answer")

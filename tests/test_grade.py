@@ -82,6 +82,13 @@ def test_grade_many_keeps_order_and_uses_workers():
     assert [g.correct for g in grades] == [True, False, True] * 3
 
 
+def test_the_pool_takes_a_gold_answer_as_grade_does():
+    """A number as gold (a task built by hand, not by grade_many) is its text, as in grade()."""
+    tasks = [(5, "So \\boxed{5}.", False), (0.5, "\\boxed{\\frac{1}{2}}", False), (None, "\\boxed{1}", False)]
+    with GraderPool(n_jobs=1, timeout_s=30) as pool:
+        assert pool.map(tasks) == [grade(gold=g, response=r) for g, r, _ in tasks]
+
+
 def test_timeout_kills_the_slow_item_and_the_run_goes_on():
     pairs = [("5", "\\boxed{5}"), ("5", SLOW_RESPONSE), ("6", "\\boxed{6}")]
     with GraderPool(n_jobs=1, timeout_s=2.0) as pool:
