@@ -37,7 +37,7 @@ from typing import Any, Iterable, Iterator
 
 from codereason.errors import ConfigError, OutputError
 from codereason.records import arrow_type
-from codereason.workers import interrupts_deferred
+from codereason.workers import cleanup_shield, interrupts_deferred
 
 OUTPUT_SUFFIXES = (".jsonl", ".parquet")
 # Bytes of whole JSONL lines held before one write to the file.
@@ -427,18 +427,20 @@ class RowWriter:
         """Close the file and put it in place. After an error or Ctrl-C it holds exactly ``count`` rows,
         each complete (a row written in the instant before ``count`` went up is cut off again); with
         none, the previous output is left as it was. A write that failed (full disk) becomes
-        :class:`~codereason.errors.OutputError`."""
+        :class:`~codereason.errors.OutputError`. Ctrl-C cannot cut this short: it is held back
+        meanwhile, then dropped after a failure (a first one is already ending the run) or acted on."""
         failed = exc_type is not None
-        if self._handle is not None:
-            broken = self._close_jsonl(failed)
-        else:
-            broken = self._close_parquet(failed)
-        if broken is None and self.count == 0 and failed:
-            _unlink_quietly(self._temp)
-            self.replaced = False
-        elif broken is None:
-            _replace(self._temp, self._target)
-            self.replaced = True
+        with cleanup_shield(failed):
+            if self._handle is not None:
+                broken = self._close_jsonl(failed)
+            else:
+                broken = self._close_parquet(failed)
+            if broken is None and self.count == 0 and failed:
+                _unlink_quietly(self._temp)
+                self.replaced = False
+            elif broken is None:
+                _replace(self._temp, self._target)
+                self.replaced = True
         if broken is not None:
             self.error = OutputError(f"cannot write {self.path} ({broken.strerror or broken}); {self.describe()}")
             raise self.error from None

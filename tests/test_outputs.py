@@ -498,6 +498,36 @@ def test_sigkill_leaves_parquet_complete_or_absent(tmp_path, previous):
     assert not _temp_files(tmp_path, out.name)  # ... is removed by the next run
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_second_ctrl_c_while_the_output_is_put_in_place_is_held_back(tmp_path, monkeypatch, suffix):
+    """The writer's close after Ctrl-C (cut the last rows, rename) cannot be cut short by a second Ctrl-C
+    arriving during it: the output holds the complete records, as the first message says (the grade -j 2
+    case of test_workers once found no output there on a fresh clone)."""
+    from codereason import writers
+
+    real_replace = os.replace
+
+    def replace_after_a_second_ctrl_c(source, target):
+        os.kill(os.getpid(), signal.SIGINT)  # as the terminal's second Ctrl-C, in the middle of the close
+        real_replace(source, target)
+
+    monkeypatch.setattr(writers.os, "replace", replace_after_a_second_ctrl_c)
+    out = tmp_path / f"out{suffix}"
+    writer = writers.RowWriter(out)
+    with pytest.raises(KeyboardInterrupt):
+        with writer:
+            writer.write({"problem_id": "1", "sample_idx": 0, "response": "kept"})
+            raise KeyboardInterrupt  # the first Ctrl-C
+    assert writer.replaced and writer.count == 1
+    assert [r["response"] for r in writers_rows(out)] == ["kept"]
+
+
+def writers_rows(path: Path) -> list[dict]:
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
 @pytest.mark.slow
 def test_ctrl_c_leaves_the_complete_records_it_reports(tmp_path):
     source = big_input(tmp_path / "in.jsonl", 20000)
