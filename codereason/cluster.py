@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from codereason.errors import CodeReasonError, ConfigError, SchemaError
 from codereason.generate import EngineConfig, GenerateJob, JobSummary
@@ -74,29 +74,32 @@ def _run_checkpoint(job_json: str) -> JobSummary:
 
 
 def generate_checkpoints(
-    job: GenerateJob, run_dir: str, include_base: str | None = None, report: Callable[[str], None] = print,
+    job: GenerateJob, run_dirs: str | Sequence[str], include_base: str | None = None,
+    report: Callable[[str], None] = print,
 ) -> tuple[list[JobSummary], dict[str, str]]:
-    """Generate every checkpoint of ``run_dir`` as its own Ray task, all at once (Ray queues them).
+    """Generate every checkpoint of ``run_dirs`` (one run or several, laid out as
+    :func:`~codereason.sweep.checkpoint_jobs` says) as its own Ray task, all at once (Ray queues them).
 
     Call :func:`connect` first (else a local Ray instance is started). Each
     checkpoint is reported as it is queued, finishes or fails; a failed
     checkpoint does not stop the others.
 
     Returns:
-        The summaries of the checkpoints that finished, and ``{checkpoint: reason}``
-        for those that failed, both in step order.
+        The summaries of the checkpoints that finished, and ``{name: reason}``
+        for those that failed (names as :func:`job_names`), both in step order.
 
     Raises:
-        GenerationError: ``run_dir`` holds no checkpoint.
+        GenerationError: a run directory holds no checkpoint.
     """
     from codereason.sweep import checkpoint_jobs
 
     ray = _ray()
-    jobs = checkpoint_jobs(job, run_dir, include_base)
+    jobs = checkpoint_jobs(job, run_dirs, include_base)
     connect()
     resources = engine_resources(job.engine, ray.cluster_resources().get("GPU", 0) > 0)
     task = ray.remote(_run_checkpoint).options(max_retries=NODE_FAILURE_RETRIES, retry_exceptions=False, **resources)
-    pending = {task.remote(sub.to_json()): sub.checkpoint for sub in jobs}
+    names = job_names(jobs)
+    pending = {task.remote(sub.to_json()): name for sub, name in zip(jobs, names)}
     report(f"queued {len(jobs)} checkpoints on Ray, each with {resources}")
     done, failed = {}, {}
     while pending:
@@ -110,8 +113,15 @@ def generate_checkpoints(
         else:
             report(f"{name}: done, {summary.generated} generated, {summary.existing} already there "
                    f"({len(done) + len(failed)}/{len(jobs)})")
-    order = [sub.checkpoint for sub in jobs]
-    return [done[n] for n in order if n in done], {n: failed[n] for n in order if n in failed}
+    return [done[n] for n in names if n in done], {n: failed[n] for n in names if n in failed}
+
+
+def job_names(jobs: Sequence[GenerateJob]) -> list[str]:
+    """What each job is called in messages: its checkpoint, or ``run/checkpoint`` where several runs share
+    checkpoint names."""
+    if len({j.checkpoint for j in jobs}) == len(jobs):
+        return [j.checkpoint for j in jobs]
+    return [j.checkpoint if j.checkpoint == "base" else f"{j.model_label}/{j.checkpoint}" for j in jobs]
 
 
 def _reason(exc: BaseException) -> str:

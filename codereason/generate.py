@@ -403,12 +403,22 @@ def shutdown_engine(llm: Any) -> None:
 
 
 def _cpu_environment(on_cpu: bool) -> None:
-    """vLLM's CPU KV-cache size (``VLLM_CPU_KVCACHE_SPACE``, GiB) when on CPU and unset; nothing on a GPU.
+    """vLLM's CPU KV-cache size (``VLLM_CPU_KVCACHE_SPACE``, GiB) when on CPU and unset, and the grouped CPU
+    LoRA kernels; nothing on a GPU.
 
     vLLM reads its environment variables lazily, so setting it after the import still applies.
     """
     if on_cpu:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB)
+        _fast_cpu_lora()
+
+
+def _fast_cpu_lora() -> None:
+    """Grouped LoRA products in this process and the engine processes it starts (:mod:`codereason.vllm_cpu_lora`)."""
+    from codereason import vllm_cpu_lora
+
+    os.environ.setdefault(vllm_cpu_lora.ENV_FLAG, "1")
+    vllm_cpu_lora.register()
 
 
 def _engine_options(engine: EngineConfig, on_cpu: bool) -> dict[str, Any]:

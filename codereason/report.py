@@ -1,8 +1,11 @@
-"""Compare runs side by side (prompt presets, models): a markdown table and a bar figure.
+"""Compare runs side by side (rewards, prompt presets, models): a table and a figure.
 
 ``track`` answers "how does code use move across training steps"; a report
-answers "how do these runs differ", e.g. the demo's ``plain`` and ``python``
-presets on one model. Input: one ``track`` table per run.
+answers "how do these runs differ", e.g. the demo's six reward runs of the
+miniature Spurious Rewards experiment. Input: one ``track`` table per run.
+Output: ``table.csv`` (one row per run, benchmark and step, with a ``run``
+column), ``report.md`` and ``comparison.png``: bars when every run has one
+step, else code frequency and accuracy against the step, a line per run.
 """
 
 from __future__ import annotations
@@ -22,35 +25,54 @@ REPORT_COLUMNS = (
 )
 # Every column a run's table must have.
 TABLE_COLUMNS = ("benchmark", "step", *(column for column, _ in REPORT_COLUMNS))
+# What a report folder holds: (file, suffix).
+REPORT_FILES = (("report.md", ".md"), ("comparison.png", ".png"), ("table.csv", ".csv"))
 
 
 def check_report_folder(output: str | os.PathLike, inputs=()) -> None:
-    """Refuse an output folder that is a file, holds one of ``inputs`` as report.md, or cannot be written."""
+    """Refuse an output folder that is a file, holds one of ``inputs`` as a report file, or cannot be written."""
     from codereason.writers import check_output_path
 
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise ConfigError(f"-o {output} is a file; the report is a folder (report.md and comparison.png)")
-    check_output_path(output / "report.md", (".md",), inputs)
-    check_output_path(output / "comparison.png", (".png",), inputs)
+    for name, suffix in REPORT_FILES:
+        check_output_path(output / name, (suffix,), inputs)
 
 
-def write_report(comparison: pd.DataFrame, output: str | os.PathLike) -> tuple[str, Path, Path]:
-    """Write ``report.md`` and ``comparison.png`` into ``output``; each replaces its old self only when complete.
+def write_report(comparison: pd.DataFrame, output: str | os.PathLike) -> tuple[str, list[Path]]:
+    """Write ``report.md``, ``comparison.png`` and ``table.csv`` into ``output``; each replaces its old self only
+    when all three are complete.
 
     Returns:
-        The markdown table and the two paths.
+        The markdown table and the three paths.
     """
     from codereason.writers import replaced_on_success
 
     output = Path(output)
-    report, figure = output / "report.md", output / "comparison.png"
+    paths = [output / name for name, _ in REPORT_FILES]
     table = markdown_table(comparison)
-    with replaced_on_success(report) as report_temp, replaced_on_success(figure) as figure_temp:
-        plot_comparison(comparison, figure_temp)
+    with replaced_on_success(paths[0]) as report_temp, replaced_on_success(paths[1]) as figure_temp, \
+            replaced_on_success(paths[2]) as table_temp:
+        if has_steps(comparison):
+            plot_steps(comparison, figure_temp)
+        else:
+            plot_comparison(comparison, figure_temp)
+        comparison_columns(comparison).to_csv(table_temp, index=False)
         report_temp.write_text("# codereason report\n\n" + table + "\n![comparison](comparison.png)\n",
                                encoding="utf-8")
-    return table, report, figure
+    return table, paths
+
+
+def comparison_columns(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The comparison with ``run``, ``benchmark`` and ``step`` first."""
+    first = ["run", "benchmark", "step"]
+    return comparison[first + [c for c in comparison.columns if c not in first]]
+
+
+def has_steps(comparison: pd.DataFrame) -> bool:
+    """Whether some run has more than one step (a figure over steps, not bars)."""
+    return bool((comparison.groupby("run")["step"].nunique() > 1).any())
 
 
 def compare_runs(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -105,6 +127,39 @@ def plot_comparison(comparison: pd.DataFrame, output: str | os.PathLike):
     ax.set_ylim(0, 105)
     ax.legend(title="run")
     ax.set_title("Code reasoning and accuracy by run (95% bootstrap intervals)")
+    try:
+        fig.savefig(output, dpi=120, format=Path(output).suffix[1:] or "png")
+    finally:
+        plt.close(fig)
+    return Path(output)
+
+
+def plot_steps(comparison: pd.DataFrame, output: str | os.PathLike):
+    """Code frequency and accuracy against the step, one line per run with its 95% band; a row per benchmark."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    benchmarks = sorted(comparison["benchmark"].astype(str).unique())
+    measures = [("code_freq", "code frequency (ast)"), ("accuracy", "accuracy")]
+    fig, axes = plt.subplots(len(benchmarks), 2, figsize=(10, 3.6 * len(benchmarks)), squeeze=False,
+                             constrained_layout=True)
+    for row, benchmark in zip(axes, benchmarks):
+        part = comparison[comparison["benchmark"].astype(str) == benchmark]
+        for ax, (measure, title) in zip(row, measures):
+            for run, lines in part.groupby("run", sort=False):
+                lines = lines.sort_values("step")
+                drawn = ax.plot(lines["step"], 100 * lines[measure], marker="o", label=str(run))
+                if f"{measure}_lo" in lines:
+                    ax.fill_between(lines["step"], 100 * lines[f"{measure}_lo"], 100 * lines[f"{measure}_hi"],
+                                    color=drawn[0].get_color(), alpha=0.12)
+            ax.set_title(f"{benchmark}: {title}")
+            ax.set_xlabel("training step")
+            ax.set_ylabel("percent of responses")
+            ax.set_ylim(bottom=0)
+    axes[0][0].legend(title="run", fontsize=8)
+    fig.suptitle("Code reasoning and accuracy over training steps (bands: 95% bootstrap intervals)")
     try:
         fig.savefig(output, dpi=120, format=Path(output).suffix[1:] or "png")
     finally:

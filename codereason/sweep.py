@@ -1,4 +1,4 @@
-"""Sweep a training run: every checkpoint, in step order, in fresh processes.
+"""Sweep training runs: every checkpoint, in step order, in fresh processes.
 
 vLLM does not reliably give memory back inside one process, so each full
 checkpoint is a :class:`~codereason.generate.GenerateJob` run by ``python -m
@@ -7,8 +7,9 @@ with ``adapter_config.json``, as peft saves them) are served on their base
 model by one engine for all of them, in one process (vLLM's LoRA support), with
 the base itself as step 0 when it is asked for. Each job writes
 ``OUT_DIR/<checkpoint>.jsonl`` with ``checkpoint`` and ``step`` fields set, the
-layout ``codereason track`` reads. A failed checkpoint stops the sweep;
-rerunning resumes every file.
+layout ``codereason track`` reads; several runs at once write
+``OUT_DIR/<run>/<checkpoint>.jsonl`` and the base once, ``OUT_DIR/base.jsonl``.
+A failed checkpoint stops the sweep; rerunning resumes every file.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
-from codereason.errors import GenerationError
+from codereason.errors import ConfigError, GenerationError
 from codereason.generate import GenerateJob, JobSummary, is_lora_adapter, require_engine
 from codereason.io import infer_step
+from codereason.resume import output_path
 
 CHECKPOINT_GLOBS = ("global_step_*", "checkpoint-*", "step*")
 
@@ -61,61 +64,88 @@ def _hf_dir(candidate: Path) -> Path | None:
     return None
 
 
-def sweep(job: GenerateJob, run_dir: str | os.PathLike, include_base: str | None = None) -> list[JobSummary]:
-    """Generate for every checkpoint of ``run_dir`` (and ``include_base`` as step 0).
+def sweep(job: GenerateJob, run_dirs: str | os.PathLike | Sequence[str | os.PathLike], include_base: str | None = None) -> list[JobSummary]:
+    """Generate for every checkpoint of one or several runs (and ``include_base`` once, as step 0).
 
     Each full checkpoint runs in its own subprocess, in step order; the LoRA
-    adapters, and the base they are served on, run on one engine in one
+    adapters of one base, of every run, and that base, run on one engine in one
     subprocess (:func:`engine_groups`). A failed checkpoint stops the sweep
     (finished files stay, a rerun resumes).
 
     Raises:
         GenerationError: no checkpoints, or a subprocess failed.
+        ConfigError: two runs have the same folder name.
     """
     require_engine()
-    jobs = checkpoint_jobs(job, run_dir, include_base)
+    jobs = checkpoint_jobs(job, run_dirs, include_base)
     done: dict[str, JobSummary] = {}
     for group in engine_groups(jobs):
         for summary in run_checkpoint_process(group):
-            done[summary.checkpoint] = summary
-    return [done[j.checkpoint] for j in jobs]
+            done[str(summary.path)] = summary
+    return [done[str(output_path(j.out_dir, j.checkpoint))] for j in jobs]
 
 
-def checkpoint_jobs(job: GenerateJob, run_dir: str | os.PathLike, include_base: str | None = None) -> list[GenerateJob]:
-    """One job per checkpoint of ``run_dir`` (and ``include_base`` as step 0), in step order.
+def checkpoint_jobs(job: GenerateJob, run_dirs: str | os.PathLike | Sequence[str | os.PathLike],
+                    include_base: str | None = None) -> list[GenerateJob]:
+    """One job per checkpoint of each run (and ``include_base`` as step 0), each run in step order.
 
     Each is ``job`` with the checkpoint's model path, name and step, and the
-    run's name as ``model_label``. A LoRA adapter checkpoint is served on
-    ``include_base`` when given, else on ``job.model`` (None: the embedded model).
+    run's folder name as ``model_label``. With one run, every file goes to
+    ``job.out_dir``; with several, run ``R``'s to ``job.out_dir/R/`` and the base
+    (generated once, not once per run) to ``job.out_dir/base.jsonl``. A LoRA
+    adapter checkpoint is served on ``include_base`` when given, else on
+    ``job.model`` (None: the embedded model).
 
     Raises:
-        GenerationError: the directory holds no checkpoint.
+        GenerationError: a run directory holds no checkpoint.
+        ConfigError: two runs have the same folder name (their files would mix).
     """
-    checkpoints = find_checkpoints(run_dir)
-    if include_base:
-        checkpoints.insert(0, ("base", 0, Path(include_base)))
-    label = job.model_label or Path(run_dir).resolve().name
+    runs = [Path(run_dirs)] if isinstance(run_dirs, (str, os.PathLike)) else [Path(r) for r in run_dirs]
+    labels = [job.model_label or r.resolve().name for r in runs]
+    if len(runs) > 1:
+        _check_distinct(runs, labels)
     base = include_base or job.model
     jobs = []
-    for name, step, path in checkpoints:
-        if name != "base" and is_lora_adapter(path):
-            jobs.append(dataclasses.replace(job, model=base, lora=str(path), checkpoint=name, step=step, model_label=label))
-        else:
-            jobs.append(dataclasses.replace(job, model=str(path), checkpoint=name, step=step, model_label=label))
+    if include_base:
+        label = labels[0] if len(runs) == 1 else "base"
+        jobs.append(dataclasses.replace(job, model=str(Path(include_base)), checkpoint="base", step=0, model_label=label))
+    for run, label in zip(runs, labels):
+        out_dir = job.out_dir if len(runs) == 1 else str(Path(job.out_dir) / label)
+        for name, step, path in find_checkpoints(run):
+            where = dict(checkpoint=name, step=step, model_label=label, out_dir=out_dir)
+            if is_lora_adapter(path):
+                jobs.append(dataclasses.replace(job, model=base, lora=str(path), **where))
+            else:
+                jobs.append(dataclasses.replace(job, model=str(path), **where))
     return jobs
 
 
+def _check_distinct(runs: list[Path], labels: list[str]) -> None:
+    seen: dict[str, Path] = {}
+    for run, label in zip(runs, labels):
+        if label in seen:
+            raise ConfigError(f"--checkpoints {seen[label]} and {run} have the same name {label!r}: their files "
+                              "would mix in one folder; give runs folders of different names")
+        if label == "base":
+            raise ConfigError(f"--checkpoints {run}: a run named 'base' clashes with the base model's file; rename it")
+        seen[label] = run
+
+
 def engine_groups(jobs: list[GenerateJob]) -> list[list[GenerateJob]]:
-    """The jobs as they run: the LoRA jobs together with the job of their base model (if any) on one engine,
-    every other job alone; groups in the step order of their first job."""
-    adapters = [j for j in jobs if j.lora]
-    bases = {j.model for j in adapters}
-    shared = [j for j in jobs if j.lora or (j.model in bases and j.checkpoint == "base")]
-    groups = [[j] for j in jobs if j not in shared]
-    if shared:
-        groups.append(shared)
-    order = {j.checkpoint: i for i, j in enumerate(jobs)}
-    return sorted(groups, key=lambda group: order[group[0].checkpoint])
+    """The jobs as they run: the LoRA jobs of one base model together with that base's own job (if any) on one
+    engine, every other job alone; groups in the order of their first job."""
+    bases = {j.model for j in jobs if j.lora}
+    by_base: dict[str | None, list[GenerateJob]] = {}
+    groups = []
+    for j in jobs:
+        if j.lora or (j.checkpoint == "base" and j.model in bases):
+            if j.model not in by_base:
+                by_base[j.model] = []
+                groups.append(by_base[j.model])
+            by_base[j.model].append(j)
+        else:
+            groups.append([j])
+    return groups
 
 
 def run_checkpoint_process(jobs: GenerateJob | list[GenerateJob]) -> list[JobSummary]:

@@ -254,35 +254,60 @@ def peft_greedy_text(model_dir: Path, adapter: Path, prompt_ids: list[int], n_to
 
 @pytest.mark.vllm
 @pytest.mark.slow
-def test_a_run_of_lora_adapters_is_served_on_one_engine_with_its_base(tiny_model_dir, tmp_path):
+def test_runs_of_lora_adapters_are_served_on_one_engine_with_their_base(tiny_model_dir, tmp_path):
     """Adapter folders (peft's adapter_config.json) are checkpoints: served on the base with vLLM's LoRA
-    support, the base as step 0, all in one process (one engine); each adapter's greedy text is what
-    transformers + peft generate with it, and differs from the base's."""
+    support (with codereason's grouped CPU kernels), the base once as step 0, two runs' adapters all in one
+    process (one engine), each run in its own folder; each adapter's greedy text is what transformers + peft
+    generate with it, and differs from the base's."""
     from transformers import AutoTokenizer
 
-    run_dir = tmp_path / "run"
-    for step, seed in ((2, 1), (4, 2)):
-        write_strong_adapter(tiny_model_dir, run_dir / f"step-{step:04d}", seed)
+    runs = {"run-a": ((2, 1), (4, 2)), "run-b": ((2, 3),)}
+    for run, steps in runs.items():
+        for step, seed in steps:
+            write_strong_adapter(tiny_model_dir, tmp_path / run / f"step-{step:04d}", seed)
     job = tiny_job(tiny_model_dir, tmp_path / "out", limit=3, preset="plain",
                    sampling=SamplingConfig(n=1, temperature=0.0, max_tokens=6))
-    assert [j.checkpoint for g in engine_groups(checkpoint_jobs(job, run_dir, str(tiny_model_dir))) for j in g] \
-        == ["base", "step-0002", "step-0004"]  # one group: one engine
-    summaries = sweep(job, run_dir, include_base=str(tiny_model_dir))
-    assert [(s.checkpoint, s.generated) for s in summaries] == [("base", 3), ("step-0002", 3), ("step-0004", 3)]
-    rows = {name: lines(tmp_path / "out" / f"{name}.jsonl") for name in ("base", "step-0002", "step-0004")}
+    run_dirs = [tmp_path / run for run in runs]
+    groups = engine_groups(checkpoint_jobs(job, run_dirs, str(tiny_model_dir)))
+    assert [[(j.model_label, j.checkpoint) for j in g] for g in groups] == [  # one group: one engine
+        [("base", "base"), ("run-a", "step-0002"), ("run-a", "step-0004"), ("run-b", "step-0002")]]
+    summaries = sweep(job, run_dirs, include_base=str(tiny_model_dir))
+    out = tmp_path / "out"
+    files = [out / "base.jsonl", out / "run-a" / "step-0002.jsonl", out / "run-a" / "step-0004.jsonl",
+             out / "run-b" / "step-0002.jsonl"]
+    assert [(s.path, s.generated) for s in summaries] == [(f, 3) for f in files]
+    base_rows = lines(files[0])
+    assert {(r["checkpoint"], r["step"]) for r in base_rows} == {("base", 0)}
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    for name, step in (("step-0002", 2), ("step-0004", 4)):
-        assert {(r["checkpoint"], r["step"]) for r in rows[name]} == {(name, step)}
-        assert {r["provenance"]["lora_path"] for r in rows[name]} == {str((run_dir / name).resolve())}
-        assert {r["provenance"]["model_path"] for r in rows[name]} == {str(tiny_model_dir)}
-        for row in rows[name]:
+    for path in files[1:]:
+        run, name = path.parent.name, path.stem
+        rows = lines(path)
+        assert {(r["checkpoint"], r["step"], r["model"]) for r in rows} == {(name, int(name[-4:]), run)}
+        assert {r["provenance"]["lora_path"] for r in rows} == {str((tmp_path / run / name).resolve())}
+        assert {r["provenance"]["model_path"] for r in rows} == {str(tiny_model_dir)}
+        for row in rows:
             prompt_ids = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
-            expected = peft_greedy_text(tiny_model_dir, run_dir / name, prompt_ids, 6)
+            expected = peft_greedy_text(tiny_model_dir, tmp_path / run / name, prompt_ids, 6)
             # vLLM holds back the bytes of a character its last tokens have not finished; transformers shows U+FFFD
             assert row["response"].rstrip("\ufffd") == expected.rstrip("\ufffd")
-        assert any(r["response"].rstrip("\ufffd") for r in rows[name])  # text to compare, not only held-back bytes
-        assert [r["response"] for r in rows[name]] != [r["response"] for r in rows["base"]]
-    assert "lora_path" not in rows["base"][0]["provenance"]
+        assert any(r["response"].rstrip("\ufffd") for r in rows)  # text to compare, not only held-back bytes
+        assert [r["response"] for r in rows] != [r["response"] for r in base_rows]
+    assert "lora_path" not in base_rows[0]["provenance"]
+
+
+def test_two_runs_of_one_name_are_refused_before_any_engine(tmp_path):
+    for parent in ("a", "b"):
+        (tmp_path / parent / "run" / "step-0002").mkdir(parents=True)
+        (tmp_path / parent / "run" / "step-0002" / "config.json").write_text("{}")
+    job = GenerateJob(model=None, out_dir=str(tmp_path / "out"))
+    with pytest.raises(ConfigError, match="have the same name 'run'"):
+        checkpoint_jobs(job, [tmp_path / "a" / "run", tmp_path / "b" / "run"])
+
+
+def test_lora_jobs_of_two_bases_run_on_two_engines():
+    jobs = [GenerateJob(model=base, out_dir="o", checkpoint=f"step-{i}", lora=f"/a/{i}")
+            for i, base in enumerate(["m1", "m2", "m1"])]
+    assert [[j.checkpoint for j in g] for g in engine_groups(jobs)] == [["step-0", "step-2"], ["step-1"]]
 
 
 def test_a_folder_that_is_not_a_lora_adapter_is_refused_before_any_engine(tmp_path):

@@ -140,6 +140,7 @@ def _case_files(tmp: Path, tables: dict[str, Path]) -> dict[str, Path]:
     files["report"].mkdir()
     (files["report"] / "report.md").write_text("# kept\n")
     (files["report"] / "comparison.png").write_bytes(b"\x89PNG kept")
+    (files["report"] / "table.csv").write_text("kept\n")
     files["kept_json"] = tmp / "scores.json"
     files["kept_json"].write_text('{"kept": 1}\n')
     files["labels"] = write_jsonl(tmp / "labels.jsonl", [{"source": "x/y.jsonl", "line": 1, "label": 1}])
@@ -348,12 +349,17 @@ def test_track_counts_a_repeated_key_once_and_says_so(tmp_path):
     assert pd.read_csv(tmp_path / "t.csv")["n_responses"].tolist() == [4]
 
 
-def test_report_writes_both_files_for_distinct_names(tmp_path, tables):
+def test_report_writes_its_three_files_for_distinct_names(tmp_path, tables):
     proc = run_cli(["report", f"a={tables['csv']}", f"b={tables['parquet']}", "-o", tmp_path / "rep"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     report = (tmp_path / "rep" / "report.md").read_text()
     assert report.count("| a |") == report.count("| b |") == 2  # one row per step of each run
     assert (tmp_path / "rep" / "comparison.png").read_bytes().startswith(b"\x89PNG")
+    table = pd.read_csv(tmp_path / "rep" / "table.csv")
+    assert list(table.columns[:3]) == ["run", "benchmark", "step"]
+    assert table.groupby("run").size().to_dict() == {"a": 2, "b": 2}
+    source = pd.read_csv(tables["csv"])
+    assert table[table["run"] == "a"]["code_freq"].tolist() == source["code_freq"].tolist()
 
 
 # ------------------------------------------------- full disk and read-only folders

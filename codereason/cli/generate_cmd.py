@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -32,8 +32,8 @@ def model_prepare(
 def generate(
     out_dir: Path = typer.Option(..., "-o", "--out", help="Output directory: one <checkpoint>.jsonl per checkpoint."),
     model: Optional[str] = typer.Option(None, "--model", help="Model directory or hub name (default: the embedded SmolLM2-135M-Instruct)."),
-    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="Training run directory: sweep every checkpoint in step order (a full checkpoint: one subprocess each; LoRA adapter folders: one engine for all, served on --include-base or --model)."),
-    include_base: Optional[str] = typer.Option(None, "--include-base", help="With --checkpoints: also generate from this base model as step 0."),
+    checkpoints: Optional[List[Path]] = typer.Option(None, "--checkpoints", help="Training run directory: sweep every checkpoint in step order (a full checkpoint: one subprocess each; LoRA adapter folders: one engine for all, served on --include-base or --model). Repeatable: several runs write OUT/<run>/<checkpoint>.jsonl, their adapters of one base on one engine."),
+    include_base: Optional[str] = typer.Option(None, "--include-base", help="With --checkpoints: also generate from this base model as step 0 (once: OUT/base.jsonl when several runs are given)."),
     benchmark: str = typer.Option("codereason-100", "--benchmark", help="Registered benchmark name or a JSON/JSONL problem file."),
     preset: PresetOption = "qwen-math",
     n: int = typer.Option(1, "-n", min=1, help="Samples per problem."),
@@ -77,7 +77,8 @@ def generate(
     if checkpoints:
         from codereason.sweep import find_checkpoints
 
-        find_checkpoints(checkpoints)
+        for run_dir in checkpoints:
+            find_checkpoints(run_dir)
         if include_base:
             gen.check_job(dataclasses.replace(job, model=include_base))
     failed: dict[str, str] = {}
@@ -85,7 +86,7 @@ def generate(
         from codereason.cluster import connect, generate_checkpoints
 
         connect(ray)
-        summaries, failed = generate_checkpoints(job, str(checkpoints), include_base, report=typer.echo)
+        summaries, failed = generate_checkpoints(job, [str(c) for c in checkpoints], include_base, report=typer.echo)
     elif checkpoints:
         from codereason.sweep import sweep
 

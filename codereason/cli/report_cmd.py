@@ -14,7 +14,7 @@ from codereason.errors import ConfigError
 @app.command()
 def report(
     runs: List[str] = typer.Argument(..., help="NAME=TABLE.csv for each run (tables written by codereason track)."),
-    output: Path = typer.Option(..., "-o", "--output", help="Folder for report.md and comparison.png."),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder for report.md, comparison.png and table.csv (one row per run, benchmark and step)."),
 ) -> None:
     """Write a markdown table and a bar figure comparing runs side by side."""
     from codereason.report import TABLE_COLUMNS, check_report_folder, compare_runs, write_report
@@ -32,6 +32,6 @@ def report(
     check_report_folder(output, list(sources.values()))
     tables = {name: read_table(path, TABLE_COLUMNS) for name, path in sources.items()}
     comparison = compare_runs(tables)
-    table, report, figure = write_report(comparison, output)
+    table, paths = write_report(comparison, output)
     typer.echo(table)
-    typer.echo(f"wrote {report} and {figure}")
+    typer.echo(f"wrote {', '.join(str(p) for p in paths)}")
