@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make test   create .venv, install pinned dependencies, run the test suite
-#   make demo   the same set-up, then generate -> tag -> grade -> report under out/demo/
+#   make demo   the same set-up, then generate -> tag -> track -> report -> view under out/demo/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -39,20 +39,26 @@ lint: $(STAMP)
 test-fast: lint
 	$(BIN)/python -m pytest tests -m "not vllm and not slow" --doctest-modules codereason
 
-# The main job on the embedded default (SmolLM2-135M-Instruct, CPU): generate on our problem set
-# with the plain and python presets, tag, grade and track each, and write a report.
+# The main job on real training steps: every shipped LoRA adapter of the miniature Spurious Rewards
+# experiment (experiments/spurious_mini/runs/<reward>/step-*) and their base (step 0, generated once)
+# on codereason-100, all on one vLLM engine; then tag, track (tag + grade) each reward's run, and
+# report: out/demo/table.csv (one row per run, benchmark and step), comparison.png, report.md; view.html.
+# Sampling as in training (the `python` pre-fill, T = 1.0), 64 new tokens so it fits in 15 minutes here.
 DEMO := out/demo
-DEMO_GENERATE := $(BIN)/codereason generate -o $(DEMO)/rollouts --benchmark codereason-100 -n 1 --max-tokens 512 --enforce-eager
+MINI_RUNS := $(notdir $(patsubst %/,%,$(dir $(wildcard experiments/spurious_mini/runs/*/card.json))))
+DEMO_SAMPLING := --benchmark codereason-100 -n 1 --preset python --temperature 1.0 --max-tokens 64 --seed 0
 
 demo: $(STAMP)
 	$(BIN)/codereason model prepare
-	$(DEMO_GENERATE) --preset plain --checkpoint-name smollm2-plain --step 0
-	$(DEMO_GENERATE) --preset python --checkpoint-name smollm2-python --step 0
+	$(BIN)/codereason generate -o $(DEMO)/rollouts $(DEMO_SAMPLING) --enforce-eager \
+		--include-base smollm2-135m-instruct $(addprefix --checkpoints experiments/spurious_mini/runs/,$(MINI_RUNS))
 	$(BIN)/codereason tag $(DEMO)/rollouts -o $(DEMO)/tagged.jsonl
-	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-plain.jsonl -o $(DEMO)/plain.csv
-	$(BIN)/codereason track $(DEMO)/rollouts/smollm2-python.jsonl -o $(DEMO)/python.csv
-	$(BIN)/codereason report plain=$(DEMO)/plain.csv python=$(DEMO)/python.csv -o $(DEMO)
-	$(BIN)/codereason view $(DEMO)/rollouts/smollm2-python.jsonl -o $(DEMO)/view.html
+	mkdir -p $(DEMO)/tracks
+	for run in $(MINI_RUNS); do \
+		$(BIN)/codereason track $(DEMO)/rollouts/base.jsonl $(DEMO)/rollouts/$$run -j 2 -o $(DEMO)/tracks/$$run.csv || exit 1; \
+	done
+	$(BIN)/codereason report $(foreach run,$(MINI_RUNS),$(run)=$(DEMO)/tracks/$(run).csv) -o $(DEMO)
+	$(BIN)/codereason view $(DEMO)/rollouts -o $(DEMO)/view.html
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py

@@ -240,6 +240,36 @@ def run_job(job: GenerateJob, llm: Any = None, progress: bool = True) -> JobSumm
     check_job(job)
     if llm is None:
         require_engine()
+    plan = _plan_job(job, llm.get_tokenizer() if llm is not None else None)
+    if not plan.requests:
+        return plan.summary
+    owned = llm is None
+    llm = llm or start_engine(plan.model_path, job.engine, job.sampling.seed,
+                              lora_rank(job.lora) if job.lora else None)
+    try:
+        _generate(llm, [plan], progress)
+    finally:
+        if owned:
+            shutdown_engine(llm)
+    return plan.summary
+
+
+@dataclass
+class _JobPlan:
+    """One job made ready: its file resumed, the samples it still lacks, its summary so far."""
+
+    job: GenerateJob
+    name: str
+    bench_name: str
+    model_path: Path | str
+    path: Path
+    fingerprint: str
+    requests: list
+    summary: JobSummary
+
+
+def _plan_job(job: GenerateJob, tokenizer: Any = None) -> _JobPlan:
+    """Resume ``job``'s file and plan its missing samples (``tokenizer``: the model's, loaded when None)."""
     preset = get_preset(job.preset)
     model_path = resolve_model(job.model)
     name = job.checkpoint or checkpoint_name(job.model, model_path)
@@ -247,20 +277,9 @@ def run_job(job: GenerateJob, llm: Any = None, progress: bool = True) -> JobSumm
     path = output_path(job.out_dir, name)
     fingerprint = run_fingerprint(job, bench_name)
     done = _prepare_file(path, job.overwrite, fingerprint)
-    summary = JobSummary(checkpoint=name, path=path, existing=len(done))
-    tokenizer = llm.get_tokenizer() if llm is not None else _load_tokenizer(model_path)
-    requests = plan_requests(problems, job.sampling.n, done, preset, tokenizer)
-    if not requests:
-        return summary
-    owned = llm is None
-    llm = llm or start_engine(model_path, job.engine, job.sampling.seed, lora_rank(job.lora) if job.lora else None)
-    try:
-        context = _RecordContext(job, preset, name, bench_name, model_path, fingerprint, llm)
-        _generate(llm, requests, context, path, summary, progress)
-    finally:
-        if owned:
-            shutdown_engine(llm)
-    return summary
+    requests = plan_requests(problems, job.sampling.n, done, preset, tokenizer or _load_tokenizer(model_path))
+    return _JobPlan(job, name, bench_name, model_path, path, fingerprint, requests,
+                    JobSummary(checkpoint=name, path=path, existing=len(done)))
 
 
 def _prepare_file(path: Path, overwrite: bool, fingerprint: str) -> set[tuple[str, int]]:
@@ -317,13 +336,14 @@ def require_engine() -> None:
         raise GenerationError(f"generation needs {' and '.join(missing)}, not installed here; {INSTALL_HINT}")
 
 
-def start_engine(model_path: Path | str, engine: EngineConfig, seed: int, max_lora_rank: int | None = None) -> Any:
+def start_engine(model_path: Path | str, engine: EngineConfig, seed: int, max_lora_rank: int | None = None,
+                 max_loras: int = 1) -> Any:
     """A ``vllm.LLM`` for ``model_path``, with CPU defaults that work on small machines.
 
     On a GPU every option left at None is vLLM's own default; the CPU-only settings
     (``VLLM_CPU_KVCACHE_SPACE``, ``gpu_memory_utilization`` 0.3) apply on CPU only.
     With ``max_lora_rank`` the engine serves LoRA adapters of up to that rank on
-    ``model_path`` (vLLM's ``enable_lora``), one at a time.
+    ``model_path`` (vLLM's ``enable_lora``), ``max_loras`` of them in one batch.
 
     Raises:
         GenerationError: vLLM is missing or the engine cannot start.
@@ -340,13 +360,15 @@ def start_engine(model_path: Path | str, engine: EngineConfig, seed: int, max_lo
         _enable_batch_invariance(current_platform.is_cpu())
     options = _engine_options(engine, current_platform.is_cpu())
     if max_lora_rank is not None:
-        options.update(enable_lora=True, max_lora_rank=vllm_lora_rank(max_lora_rank), max_loras=1)
+        options.update(enable_lora=True, max_lora_rank=vllm_lora_rank(max_lora_rank), max_loras=max_loras)
     try:
         return vllm.LLM(model=str(model_path), seed=seed, **options)
     except Exception as exc:  # vLLM raises many types; all mean "cannot start"
         raise GenerationError(f"vLLM could not start on {model_path}: {type(exc).__name__}: {exc}") from exc
 
 
+# Adapters one batch may mix (vLLM's max_loras): 256 sequences a batch on CPU hold 2-3 jobs of 100 samples.
+LORAS_AT_ONCE = 4
 # The ranks vLLM's LoRA kernels are built for (vllm.config.lora.MaxLoRARanks).
 VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 
@@ -417,7 +439,7 @@ def _fast_cpu_lora() -> None:
     """Grouped LoRA products in this process and the engine processes it starts (:mod:`codereason.vllm_cpu_lora`)."""
     from codereason import vllm_cpu_lora
 
-    os.environ.setdefault(vllm_cpu_lora.ENV_FLAG, "1")
+    os.environ[vllm_cpu_lora.ENV_FLAG] = "1"  # not optional: batches mix the base with adapters (slot -1)
     vllm_cpu_lora.register()
 
 
@@ -478,27 +500,29 @@ def device_name() -> str:
 class _RecordContext:
     """Builds records: the job's fixed provenance plus each output's own."""
 
-    def __init__(self, job, preset, name, bench_name, model_path, fingerprint, llm):
+    def __init__(self, plan: _JobPlan, llm):
         from vllm.platforms import current_platform
 
-        self.job, self.preset, self.name, self.bench_name = job, preset, name, bench_name
+        job, name, model_path = plan.job, plan.name, plan.model_path
+        self.job, self.preset, self.name, self.bench_name = job, get_preset(job.preset), name, plan.bench_name
         self.per_request_seed = not current_platform.is_cpu()
         step = job.step if job.step is not None else infer_step(str(model_path))
         self.step = step
         sampling = dataclasses.asdict(job.sampling)
-        sampling["stop"] = list(preset.stop)
+        sampling["stop"] = list(self.preset.stop)
         self.lora_request = None
         if job.lora:
             from vllm.lora.request import LoRARequest
 
-            # one engine serves the adapters of a sweep one after the other: each its own id
-            self.lora_request = LoRARequest(name, _lora_id(job.lora), str(Path(job.lora).resolve()))
+            # one engine serves the adapters of a sweep, several at a time: each its own id and name
+            lora_id = _lora_id(job.lora)
+            self.lora_request = LoRARequest(f"adapter-{lora_id}", lora_id, str(Path(job.lora).resolve()))
         self.fixed = {
             "generator": "codereason.generate", "model_path": str(model_path), "step": step,
             **({"lora_path": str(Path(job.lora).resolve()), "lora_rank": lora_rank(job.lora)} if job.lora else {}),
-            **preset.to_provenance(), "response_prefix": preset.response_prefix, "sampling": sampling,
+            **self.preset.to_provenance(), "response_prefix": self.preset.response_prefix, "sampling": sampling,
             "seed": job.sampling.seed, "seed_scope": "request" if self.per_request_seed else "engine",
-            **engine_facts(llm), "run_fingerprint": fingerprint,
+            **engine_facts(llm), "run_fingerprint": plan.fingerprint,
         }
 
     def sampling_params(self, request: Request) -> Any:
@@ -543,40 +567,48 @@ def request_seed(seed: int, problem_id: str, sample_idx: int) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
-def _generate(llm, requests: list[Request], context: _RecordContext, path: Path,
-              summary: JobSummary, progress: bool) -> None:
-    """Queue every request, step the engine and append each finished sample."""
+def _generate(llm, plans: list[_JobPlan], progress: bool) -> None:
+    """Queue the requests of every plan at once, step the engine and append each finished sample to its
+    job's file (the engine batches the jobs' samples together, LoRA adapters up to its ``max_loras``)."""
     from tqdm import tqdm
 
-    by_id = _enqueue(llm, requests, context)
-    writer = AppendWriter(path, context.job.flush_every)
-    bar = tqdm(total=len(requests), desc=context.name, unit="sample", file=sys.stderr, disable=not progress)
+    contexts = [_RecordContext(plan, llm) for plan in plans]
+    by_id = _enqueue(llm, plans, contexts)
+    writers = [AppendWriter(plan.path, plan.job.flush_every) for plan in plans]
+    desc = plans[0].name if len(plans) == 1 else f"{len(plans)} checkpoints"
+    bar = tqdm(total=len(by_id), desc=desc, unit="sample", file=sys.stderr, disable=not progress)
     start = time.perf_counter()
     try:
         for output in _finished_outputs(llm):
-            rollout = context.record(by_id.pop(output.request_id), output)
-            writer.add(rollout.to_dict())
+            number, request = by_id.pop(output.request_id)
+            rollout = contexts[number].record(request, output)
+            writers[number].add(rollout.to_dict())
+            summary = plans[number].summary
             summary.generated += 1
             summary.completion_tokens += rollout.provenance["completion_tokens"]
+            summary.seconds = time.perf_counter() - start
             bar.update(1)
     except Exception as exc:  # the engine died mid-run: what finished is saved
-        writer.flush()
-        raise GenerationError(f"vLLM failed after {summary.generated} new samples ({type(exc).__name__}: {exc}); "
-                              f"they are saved in {path}; fix the cause and rerun to resume") from exc
+        for writer in writers:
+            writer.flush()
+        saved = ", ".join(f"{p.summary.generated} in {p.path}" for p in plans)
+        raise GenerationError(f"vLLM failed ({type(exc).__name__}: {exc}); the samples that finished are saved "
+                              f"({saved}); fix the cause and rerun to resume") from exc
     finally:
-        writer.close()
+        for writer in writers:
+            writer.close()
         bar.close()
-        summary.seconds = time.perf_counter() - start
 
 
-def _enqueue(llm, requests: list[Request], context: _RecordContext) -> dict[str, Request]:
-    """Add every request to the engine under our own id; the map from id to request."""
+def _enqueue(llm, plans: list[_JobPlan], contexts: list[_RecordContext]) -> dict[str, tuple[int, Request]]:
+    """Add every plan's requests to the engine under our own ids; the map from id to (plan number, request)."""
     by_id = {}
-    for number, request in enumerate(requests):
-        request_id = f"codereason-{number}"
-        llm.llm_engine.add_request(request_id, {"prompt_token_ids": list(request.token_ids)},
-                                   context.sampling_params(request), lora_request=context.lora_request)
-        by_id[request_id] = request
+    for number, (plan, context) in enumerate(zip(plans, contexts)):
+        for index, request in enumerate(plan.requests):
+            request_id = f"codereason-{number}-{index}"
+            llm.llm_engine.add_request(request_id, {"prompt_token_ids": list(request.token_ids)},
+                                       context.sampling_params(request), lora_request=context.lora_request)
+            by_id[request_id] = (number, request)
     return by_id
 
 
@@ -593,8 +625,10 @@ def run_jobs_on_one_engine(jobs: Sequence[GenerateJob], progress: bool = True) -
     """Run jobs that share a base model on one engine: the base itself and LoRA adapters of it.
 
     The engine starts once, with LoRA enabled up to the largest adapter rank
-    among ``jobs``; each job's samples are generated with its adapter (none for
-    the base). Each job resumes and writes its own file, as :func:`run_job`.
+    among ``jobs`` and :data:`LORAS_AT_ONCE` adapters per batch; the samples of
+    every job are queued together, each with its adapter (none for the base), so
+    the engine batches across jobs. Each job resumes and writes its own file, as
+    :func:`run_job`.
 
     Raises:
         GenerationError: the jobs have different base models or engine options.
@@ -608,12 +642,18 @@ def run_jobs_on_one_engine(jobs: Sequence[GenerateJob], progress: bool = True) -
     for job in jobs:
         check_job(job)
     require_engine()
-    ranks = [lora_rank(j.lora) for j in jobs if j.lora]
-    llm = start_engine(resolve_model(first.model), first.engine, first.sampling.seed, max(ranks) if ranks else None)
-    try:
-        return [run_job(job, llm=llm, progress=progress) for job in jobs]
-    finally:
-        shutdown_engine(llm)
+    tokenizer = _load_tokenizer(resolve_model(first.model))
+    plans = [_plan_job(job, tokenizer) for job in jobs]
+    todo = [plan for plan in plans if plan.requests]
+    if todo:
+        ranks = [lora_rank(p.job.lora) for p in todo if p.job.lora]
+        llm = start_engine(todo[0].model_path, first.engine, first.sampling.seed, max(ranks) if ranks else None,
+                           max_loras=min(LORAS_AT_ONCE, max(1, len(ranks))))
+        try:
+            _generate(llm, todo, progress)
+        finally:
+            shutdown_engine(llm)
+    return [plan.summary for plan in plans]
 
 
 def _main(argv: list[str]) -> int:

@@ -13,8 +13,12 @@ LoRA::
         --preset python --max-tokens 96 --temperature 1.0 --enforce-eager
 
 Here each distinct adapter slot of a batch is one matrix product of the
-tokens that use it, the same sum as the einsum, with the same indexing of the
-slots (a negative index counts from the end, as ``W[indices]`` does). The
+tokens that use it, the same sum as the einsum. A token of slot -1 (a request
+without an adapter) gets no LoRA term, as vLLM means it ("-1 means no lora
+should be applied", ``vllm/lora/punica_wrapper/utils.py``) and its GPU kernels
+do; vLLM's CPU kernels index ``W[-1]``, the last slot, so in a batch that mixes
+the base model's requests with an adapter's, the base's got that adapter.
+codereason batches them together (several jobs on one engine). The
 replacement is installed only where ``CODEREASON_FAST_CPU_LORA=1`` is set,
 which :func:`codereason.generate.start_engine` does for the CPU engines it starts,
 so other users of vLLM in the same environment keep vLLM's own kernels.
@@ -44,12 +48,12 @@ def register() -> None:
 
 
 def grouped_product(inputs, weights, indices, dtype):
-    """``einsum("bi, boi -> bo", inputs, weights[indices])`` as one product per distinct index.
+    """``einsum("bi, boi -> bo", inputs, weights[indices])`` as one product per distinct slot; 0 for slot -1.
 
     Args:
         inputs: ``(tokens, in)``.
         weights: ``(slots, out, in)`` or ``(slots, 1, out, in)``.
-        indices: ``(tokens,)`` slot of each token (negative: from the end, as in indexing).
+        indices: ``(tokens,)`` slot of each token; -1: no adapter (a zero row).
         dtype: the dtype of the product (the output's).
     """
     import torch
@@ -58,12 +62,13 @@ def grouped_product(inputs, weights, indices, dtype):
         weights = weights.squeeze(1)
     inputs = inputs.to(dtype)
     slots = torch.unique(indices)
-    if slots.numel() == 1:
+    if slots.numel() == 1 and int(slots[0]) >= 0:
         return inputs @ weights[slots[0]].to(dtype).T
-    out = torch.empty((inputs.shape[0], weights.shape[-2]), dtype=dtype, device=inputs.device)
+    out = torch.zeros((inputs.shape[0], weights.shape[-2]), dtype=dtype, device=inputs.device)
     for slot in slots:
-        rows = indices == slot
-        out[rows] = inputs[rows] @ weights[slot].to(dtype).T
+        if int(slot) >= 0:
+            rows = indices == slot
+            out[rows] = inputs[rows] @ weights[slot].to(dtype).T
     return out
 
 

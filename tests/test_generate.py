@@ -241,13 +241,16 @@ def write_strong_adapter(model_dir: Path, folder: Path, seed: int) -> Path:
     return folder
 
 
-def peft_greedy_text(model_dir: Path, adapter: Path, prompt_ids: list[int], n_tokens: int) -> str:
-    """What transformers + peft generate greedily from ``prompt_ids`` with ``adapter`` on the tiny model."""
+def peft_greedy_text(model_dir: Path, adapter: Path | None, prompt_ids: list[int], n_tokens: int) -> str:
+    """What transformers + peft generate greedily from ``prompt_ids`` with ``adapter`` (None: none) on the tiny
+    model."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), adapter)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    if adapter is not None:
+        model = PeftModel.from_pretrained(model, adapter)
     ids = model.generate(torch.tensor([prompt_ids]), max_new_tokens=n_tokens, do_sample=False)[0, len(prompt_ids):]
     return AutoTokenizer.from_pretrained(model_dir).decode(ids, skip_special_tokens=True)
 
@@ -279,6 +282,9 @@ def test_runs_of_lora_adapters_are_served_on_one_engine_with_their_base(tiny_mod
     base_rows = lines(files[0])
     assert {(r["checkpoint"], r["step"]) for r in base_rows} == {("base", 0)}
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    for row in base_rows:  # batched with the adapters' samples, the base's get no adapter term
+        prompt_ids = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
+        assert row["response"].rstrip("\ufffd") == peft_greedy_text(tiny_model_dir, None, prompt_ids, 6).rstrip("\ufffd")
     for path in files[1:]:
         run, name = path.parent.name, path.stem
         rows = lines(path)
