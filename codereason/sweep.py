@@ -150,19 +150,54 @@ def engine_groups(jobs: list[GenerateJob]) -> list[list[GenerateJob]]:
 
 def run_checkpoint_process(jobs: GenerateJob | list[GenerateJob]) -> list[JobSummary]:
     """Run one job, or several on one engine, in a fresh Python process; the summaries come back through a
-    temporary JSON file."""
+    temporary JSON file.
+
+    The process and the engine processes it starts form their own process group: when this one is stopped
+    (Ctrl-C, SIGTERM) the whole group is (:func:`stop_process_group`), so no engine keeps running orphaned.
+    """
     group = jobs if isinstance(jobs, list) else [jobs]
     with tempfile.TemporaryDirectory(prefix="codereason-sweep-") as scratch:
         summary_file = Path(scratch) / "summary.json"
         payload = json.dumps([dataclasses.asdict(j) for j in group])
         command = [sys.executable, "-m", "codereason.generate", payload, str(summary_file)]
-        result = subprocess.run(command, env=_child_env())
-        if result.returncode != 0:
+        process = subprocess.Popen(command, env=_child_env(), start_new_session=True)
+        try:
+            returncode = process.wait()
+        except BaseException:
+            stop_process_group(process)
+            raise
+        stop_process_group(process, grace_s=0)  # an engine process its parent left behind
+        if returncode != 0:
             names = ", ".join(repr(j.checkpoint) for j in group)
             raise GenerationError(f"generation for checkpoint {names} ({group[0].model}) failed with exit "
-                                  f"code {result.returncode}; see the messages above, fix and rerun (it resumes)")
+                                  f"code {returncode}; see the messages above, fix and rerun (it resumes)")
         data = json.loads(summary_file.read_text(encoding="utf-8"))
     return [JobSummary(**{**d, "path": Path(d["path"])}) for d in data]
+
+
+STOP_GRACE_S = 10.0
+
+
+def stop_process_group(process: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> None:
+    """Ctrl-C to ``process``'s group (the generation process flushes its file, vLLM shuts its engine down),
+    then, after ``grace_s`` or at once when it is 0, SIGKILL to whatever of the group is left."""
+    import signal
+    import time
+
+    if grace_s > 0:
+        _signal_group(process.pid, signal.SIGINT)
+        deadline = time.monotonic() + grace_s
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):  # the group is gone
+        pass
 
 
 def _child_env() -> dict[str, str]:

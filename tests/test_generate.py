@@ -401,3 +401,32 @@ def test_cli_include_base_needs_checkpoints(tmp_path):
 
     result = CliRunner().invoke(app, ["generate", "-o", str(tmp_path), "--include-base", "x"])
     assert isinstance(result.exception, ConfigError)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_sigterm_of_a_sweep_stops_its_engine_processes_too(tiny_model_dir, tmp_path):
+    """The sweep's generation process and its vLLM engine processes are stopped with it, not left running
+    orphaned (they were: SIGTERM killed the CLI, its child kept generating); the samples written stay."""
+    import psutil
+
+    write_strong_adapter(tiny_model_dir, tmp_path / "run" / "step-0002", 1)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "codereason", "generate", "--checkpoints", str(tmp_path / "run"),
+               "--include-base", str(tiny_model_dir), "-o", str(out), "--preset", "plain", "-n", "64",
+               "--limit", "60", "--max-tokens", "256", "--temperature", "1.0", "--dtype", "float32",
+               "--max-model-len", "512", "--enforce-eager"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (out / "base.jsonl").exists() or not (out / "base.jsonl").stat().st_size:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.2)
+    descendants = psutil.Process(proc.pid).children(recursive=True)
+    assert len(descendants) >= 2  # the generation process and vLLM's engine process(es)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    gone, alive = psutil.wait_procs(descendants, timeout=30)
+    assert not alive, [p.name() for p in alive]
+    resume.repair_tail(out / "base.jsonl")
+    assert 0 < len(read_done(out / "base.jsonl")[0]) < 60 * 64
