@@ -135,7 +135,8 @@ class JobSummary:
 
     @property
     def tokens_per_second(self) -> float:
-        """Completion tokens per second of generation (engine start excluded)."""
+        """Completion tokens per second of generation (engine start excluded); for a job that had its engine to
+        itself: jobs on one engine share the clock (``seconds``: from the start of sampling to its last sample)."""
         return self.completion_tokens / self.seconds if self.seconds else 0.0
 
 

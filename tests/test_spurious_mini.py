@@ -93,3 +93,29 @@ def test_two_steps_of_the_experiment_write_adapters_and_a_card(tiny_model_dir, t
     saved = json.loads((run_dir / "card.json").read_text())
     assert saved["adapters"] == ["step-0001", "step-0002"] and saved["reward"] == "RandomReward(gamma=0.5, seed=0)"
     assert saved["data"]["problems"] == 40 and saved["grpo"]["steps_per_generation"] == 2
+
+
+def test_the_shipped_demo_results_hold_keys_and_labels_of_every_checkpoint_and_no_text(tmp_path):
+    """results.py writes one row per response of base.jsonl and each run's folder; the shipped table
+    has the base once and four steps of every shipped run, 100 problems each, and no text column."""
+    import pandas as pd
+
+    from experiments.spurious_mini.results import COLUMNS, response_table
+
+    def rollout(problem, step, response):
+        return {"problem_id": problem, "sample_idx": 0, "prompt": "p", "response": response, "gold": "4",
+                "checkpoint": f"step-{step:04d}", "step": step, "benchmark": "codereason-100"}
+
+    (tmp_path / "run-a").mkdir()
+    (tmp_path / "base.jsonl").write_text(json.dumps(rollout("p1", 0, "It is \\boxed{4}.")) + "\n")
+    (tmp_path / "run-a" / "step-0004.jsonl").write_text(
+        "".join(json.dumps(rollout(p, 4, "```python\nx = 3\nprint(x)\n```")) + "\n" for p in ("p1", "p2")))
+    table = response_table(tmp_path, n_jobs=1)
+    assert list(table.columns) == COLUMNS
+    assert table[["run", "step", "problem_id", "code", "correct"]].values.tolist() == [
+        ["base", 0, "p1", False, True], ["run-a", 4, "p1", True, False], ["run-a", 4, "p2", True, False]]
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "spurious_mini"
+    shipped = pd.read_csv(experiment / "results" / "demo_responses.csv")
+    runs = sorted(p.name for p in (experiment / "runs").iterdir() if p.is_dir())
+    assert shipped.groupby("run").size().to_dict() == {"base": 100, **{run: 400 for run in runs}}
+    assert list(shipped.columns) == COLUMNS

@@ -95,7 +95,7 @@ def generate(
         summaries = [gen.run_job(job)]
     for s in summaries:
         typer.echo(f"{s.checkpoint}: {s.generated} generated, {s.existing} already there -> {s.path}"
-                   f" ({s.completion_tokens} tokens, {s.tokens_per_second:.0f} tok/s)")
+                   f" ({s.completion_tokens} tokens, the last {s.seconds:.0f} s after sampling began)")
     if failed:
         raise GenerationError(f"{len(failed)} of {len(failed) + len(summaries)} checkpoints failed "
                               f"({', '.join(failed)}); rerun the same command to resume them")
