@@ -10,7 +10,7 @@ import typer
 from codereason.cli._app import app
 from codereason.cli._common import progress
 from codereason.cli.grade_cmd import _BOXED, _JOBS, _NO_CACHE, _STORED, _TIMEOUT, _parse_steps
-from codereason.view.data import DEFAULT_MAX_RESPONSES
+from codereason.view import DEFAULT_MAX_RESPONSES
 
 
 @app.command()

@@ -25,7 +25,6 @@ from codereason.track import TrackOptions, collect, iter_tracked_rows
 KEY_COLUMNS = ("step", "benchmark", "problem_id", "sample_idx")
 TEXT_COLUMNS = ("response", "gold", "prompt")
 SAMPLE_GROUP = ["step", "benchmark", "code"]
-DEFAULT_MAX_RESPONSES = 20_000
 
 
 def view_responses(
@@ -136,4 +135,4 @@ def resolve_strategy(frame: pd.DataFrame) -> str:
     return "greedy" if frame.groupby(["step", "problem_id"]).size().max() == 1 else "majority"
 
 
-__all__ = ["DEFAULT_MAX_RESPONSES", "problem_states", "resolve_strategy", "sample_responses", "view_responses"]
+__all__ = ["problem_states", "resolve_strategy", "sample_responses", "view_responses"]
