@@ -124,7 +124,8 @@ class GenerateJob:
 
 @dataclass
 class JobSummary:
-    """What a job did."""
+    """What a job did; ``seconds`` runs from the start of sampling on its engine to its last sample (jobs that
+    share an engine share that clock)."""
 
     checkpoint: str
     path: Path
@@ -132,12 +133,6 @@ class JobSummary:
     generated: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
-
-    @property
-    def tokens_per_second(self) -> float:
-        """Completion tokens per second of generation (engine start excluded); for a job that had its engine to
-        itself: jobs on one engine share the clock (``seconds``: from the start of sampling to its last sample)."""
-        return self.completion_tokens / self.seconds if self.seconds else 0.0
 
 
 @dataclass(frozen=True)

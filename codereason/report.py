@@ -105,11 +105,9 @@ def _cell(value, column: str) -> str:
 
 def plot_comparison(comparison: pd.DataFrame, output: str | os.PathLike):
     """Grouped bars: code frequency, accuracy, accuracy given code / language per run, with 95% intervals."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    plt = _pyplot()
 
     measures = [("code_freq", "code frequency"), ("accuracy", "accuracy"),
                 ("acc_given_code", "accuracy | code"), ("acc_given_lang", "accuracy | language")]
@@ -127,20 +125,12 @@ def plot_comparison(comparison: pd.DataFrame, output: str | os.PathLike):
     ax.set_ylim(0, 105)
     ax.legend(title="run")
     ax.set_title("Code reasoning and accuracy by run (95% bootstrap intervals)")
-    try:
-        fig.savefig(output, dpi=120, format=Path(output).suffix[1:] or "png")
-    finally:
-        plt.close(fig)
-    return Path(output)
+    return _saved(fig, output)
 
 
 def plot_steps(comparison: pd.DataFrame, output: str | os.PathLike):
     """Code frequency and accuracy against the step, one line per run with its 95% band; a row per benchmark."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     benchmarks = sorted(comparison["benchmark"].astype(str).unique())
     measures = [("code_freq", "code frequency (ast)"), ("accuracy", "accuracy")]
     fig, axes = plt.subplots(len(benchmarks), 2, figsize=(10, 3.6 * len(benchmarks)), squeeze=False,
@@ -160,6 +150,23 @@ def plot_steps(comparison: pd.DataFrame, output: str | os.PathLike):
             ax.set_ylim(bottom=0)
     axes[0][0].legend(title="run", fontsize=8)
     fig.suptitle("Code reasoning and accuracy over training steps (bands: 95% bootstrap intervals)")
+    return _saved(fig, output)
+
+
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _saved(fig, output: str | os.PathLike) -> Path:
+    """Save ``fig`` to ``output`` (format from its suffix, PNG without one) and close it, also on failure."""
+    import matplotlib.pyplot as plt
+
     try:
         fig.savefig(output, dpi=120, format=Path(output).suffix[1:] or "png")
     finally:

@@ -17,16 +17,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Sequence
 
 from codereason.errors import ConfigError, GenerationError
 from codereason.generate import GenerateJob, JobSummary, is_lora_adapter, require_engine
 from codereason.io import infer_step
-from codereason.resume import output_path
 
 CHECKPOINT_GLOBS = ("global_step_*", "checkpoint-*", "step*")
 
@@ -78,11 +79,11 @@ def sweep(job: GenerateJob, run_dirs: str | os.PathLike | Sequence[str | os.Path
     """
     require_engine()
     jobs = checkpoint_jobs(job, run_dirs, include_base)
-    done: dict[str, JobSummary] = {}
-    for group in engine_groups(jobs):
-        for summary in run_checkpoint_process(group):
-            done[str(summary.path)] = summary
-    return [done[str(output_path(j.out_dir, j.checkpoint))] for j in jobs]
+    done: dict[int, JobSummary] = {}
+    for group in engine_groups(jobs):  # a group's summaries come back in the order of its jobs
+        for job_in_group, summary in zip(group, run_checkpoint_process(group), strict=True):
+            done[id(job_in_group)] = summary
+    return [done[id(j)] for j in jobs]
 
 
 def checkpoint_jobs(job: GenerateJob, run_dirs: str | os.PathLike | Sequence[str | os.PathLike],
@@ -181,9 +182,6 @@ STOP_GRACE_S = 10.0
 def stop_process_group(process: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> None:
     """Ctrl-C to ``process``'s group (the generation process flushes its file, vLLM shuts its engine down),
     then, after ``grace_s`` or at once when it is 0, SIGKILL to whatever of the group is left."""
-    import signal
-    import time
-
     if grace_s > 0:
         _signal_group(process.pid, signal.SIGINT)
         deadline = time.monotonic() + grace_s

@@ -16,7 +16,7 @@ def report(
     runs: List[str] = typer.Argument(..., help="NAME=TABLE.csv for each run (tables written by codereason track)."),
     output: Path = typer.Option(..., "-o", "--output", help="Folder for report.md, comparison.png and table.csv (one row per run, benchmark and step)."),
 ) -> None:
-    """Write a markdown table and a bar figure comparing runs side by side."""
+    """Compare runs side by side: a markdown table, table.csv and a figure (bars, or lines over training steps)."""
     from codereason.report import TABLE_COLUMNS, check_report_folder, compare_runs, write_report
     from codereason.track import read_table
 
