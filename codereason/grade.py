@@ -98,10 +98,13 @@ def last_boxed(text: str) -> str | None:
 # ---------------------------------------------------------------- in-process rule
 
 def _math_verify():
-    """Import math-verify quietly (its warning about disabled timeouts is expected)."""
+    """Import math-verify quietly (its warning about disabled timeouts is expected), with the faster LaTeX parse."""
     import math_verify
 
+    from codereason import mathverify_parse
+
     logging.getLogger("math_verify").setLevel(logging.ERROR)
+    mathverify_parse.install()  # the same parses, cached and two-stage (SLL, then LL)
     return math_verify
 
 

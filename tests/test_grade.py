@@ -244,8 +244,9 @@ def test_the_pool_gives_the_grades_of_grade_on_real_responses(spurious_results):
     """The pool settles fast-path boxes in the main process, one worker task per distinct (gold, box) and per
     unboxed response; the grades are those of grade() response by response (both policies), on every
     unboxed response and a spread of boxed ones of the real checkpoints."""
-    rows = [r for p in sorted(spurious_results.rglob("*.jsonl")) for r in read_rows(p)]
+    rows = [r for p in sorted(spurious_results.rglob("*.json")) for r in read_rows(p)]
     unboxed = [r for r in rows if last_boxed(r["response"]) is None]
+    assert len(rows) == 8220 and len(unboxed) == 789
     sample = unboxed[:150] + [r for r in rows if last_boxed(r["response"]) is not None][::12]
     for require_boxed in (False, True):
         tasks = [(r.get("gold"), r["response"], require_boxed) for r in sample]
@@ -254,6 +255,39 @@ def test_the_pool_gives_the_grades_of_grade_on_real_responses(spurious_results):
         expected = [_grade_task(t) for t in tasks]
         assert pooled == expected + expected[::7]
         assert pool.n_timeouts == pool.n_died == 0
+
+
+@pytest.mark.realdata
+def test_the_faster_latex_parse_gives_math_verifys_own_results_on_real_responses(spurious_results, monkeypatch):
+    """codereason.mathverify_parse (cached outcomes, SLL then LL) against math-verify's parse_latex_cached:
+    the same parses and grades on unboxed responses and on boxes the fast path leaves to math-verify."""
+    import math_verify.parser as mv_parser
+
+    from codereason import grade as grading
+    from codereason import mathverify_parse
+
+    rows = [r for p in sorted(spurious_results.rglob("*.json")) for r in read_rows(p)]
+    unboxed = [(r.get("gold"), r["response"], None) for r in rows if last_boxed(r["response"]) is None][::4]
+    boxes = {(r.get("gold"), last_boxed(r["response"])) for r in rows if last_boxed(r["response"]) is not None}
+    boxes = sorted((g, b) for g, b in boxes if grading.fast_grade(None if g is None else str(g), b) is None)[::6]
+    work = unboxed + [(g, "", b) for g, b in boxes]
+    assert len(unboxed) > 150 and len(boxes) > 150
+
+    def outcomes():
+        grading.parse_gold.cache_clear()
+        found = []
+        for gold, response, boxed in work:
+            answer = grading.parse_answer(response, boxed)
+            found.append((str(answer), grading._verify(None if gold is None else str(gold), answer, boxed)))
+        return found
+
+    grading._math_verify()
+    assert mv_parser.parse_latex_cached is mathverify_parse.parse_latex
+    ours = outcomes()
+    monkeypatch.setattr(mv_parser, "parse_latex_cached", mathverify_parse.replaced)
+    theirs = outcomes()
+    assert ours == theirs
+    grading.parse_gold.cache_clear()
 
 
 def _children(pid: int) -> list[int]:
