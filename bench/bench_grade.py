@@ -11,12 +11,13 @@ holds extracted answers, which are third-party text); ``--compare`` lists every
 response whose grade differs from such a file, e.g. one saved by the code of
 another commit.
 
-Before and after, one right after the other on an idle host (load average 1.2-1.9, 2026-12-02),
-the old code exported with ``git archive 4ce6744 | tar -x -C /tmp/old_code`` and run first with
-``PYTHONPATH=/tmp/old_code`` (its grades saved with ``--save``), then this code with ``--compare``:
+Before and after, alternating, four rounds on a quiet host (2026-12-02 evening), the old code
+exported with ``git archive 4ce6744 | tar -x -C /tmp/old_code`` and run with
+``PYTHONPATH=/tmp/old_code`` (its grades saved with ``--save``), then this code with ``--compare``
+(medians of the rounds; the README has every round):
 
-    before: lenient wall 25.9 s, CPU 49.6 s;  boxed wall 12.4 s, CPU 24.0 s
-    after:  lenient wall 18.2 s, CPU 35.1 s;  boxed wall  5.3 s, CPU 10.1 s   (0 grades differ)
+    before: lenient wall 17.5 s, CPU 33.8 s;  boxed wall 8.8 s, CPU 17.2 s
+    after:  lenient wall 10.3 s, CPU 19.7 s;  boxed wall 3.3 s, CPU 6.2 s   (0 grades differ)
 """
 
 from __future__ import annotations

@@ -141,6 +141,9 @@ def _column(batch, field: str, where: str) -> list:
     values = batch.column(field).to_pylist()
     if any(value is None for value in values):
         raise SchemaError(where, None, f"{values.count(None)} rows of a batch have no value in field {field!r}")
+    if str(batch.schema.field(field).type) not in ("string", "large_string"):
+        raise SchemaError(where, None, f"field {field!r} holds {batch.schema.field(field).type}, not text; "
+                          "pass the field that holds the responses (text_field= / --text-field)")
     return values
 
 

@@ -112,6 +112,26 @@ CASES = [
     Case(f"{FENCE}bash\nThe answer is twelve\n{FENCE}", False, None, None,
          "prose in a bash fence: any line of words parses as a command; only real commands count"),
     Case(f"{FENCE}r\nThe answer is 12\n{FENCE}", False, None, None, "prose in an R fence: words side by side are not statements"),
+    # --- rules-v3 ---------------------------------------------------------------------
+    Case("def solve():\n    # given values\n    rate = 0.05\n    years = 10\n    principal = 1000\n"
+         "    amount = principal * (1 + rate) ** years\n    interest = amount - principal\n    return interest +* 1\n",
+         True, "unfenced", "python",
+         "StarChat PoT: a definition whose body holds one broken line is still a program"),
+    Case(f"1. The errors:\n\n{FENCE}\nerror = [x1 - ref_x1, y1 - ref_y1]\n{FENCE}\n\n2. Their squares:\n\n"
+         f"{FENCE}\nsquared_errors = sum(error)\n{FENCE}\n", True, "fenced", "python",
+         "pythia: a program written cell by cell, one statement per untagged fence, names flowing between them"),
+    Case(f"We use\n\n{FENCE}\nn = 1 + (2 * floor(sqrt(n)))\n{FENCE}\n\nand again\n\n{FENCE}\nn = 1 + (2 * floor(sqrt(n)))\n{FENCE}\n",
+         False, None, None, "a formula fenced twice: a statement reading only its own target is not a flow"),
+    Case(f"Give PHP code.\n{FENCE}php\n<pre></pre>\n{FENCE}\nThen junk.", False, None, None,
+         "a php fence holding only HTML: outside <?php tags PHP is text"),
+    Case(f"{FENCE}php\n$total = 3 * 4;\necho $total;\n{FENCE}", True, "fenced", "php",
+         "a php fence without <?php: read as PHP code"),
+    Case(f"{FENCE}python\nimport math\nresult = max({{iter(result for (a,b)` in range()`), max(\n junk ))]\n{FENCE}",
+         True, "fenced", "python", "a python fence that opens with a clean import, then degenerates: a program begun"),
+    Case("Let C be Chris's trees and F Ferdinand's.\n\nGiven:\nC = 6\n\nF = (1/2) * C\n\nH = 2*F + 5\n\nSo H - F = 8.",
+         False, None, None, "thinking trace: algebra in single-letter variables, no call or comment"),
+    Case("# Calculating the value of x\nx = 30 - 20\nx", True, "unfenced", "python",
+         "MathCoder code message: a comment, one-letter assignment, display line"),
 ]
 
 
@@ -209,8 +229,11 @@ def test_small_inputs_stay_in_this_process() -> None:
     assert classify_many([], n_jobs=2) == []
 
 
-def test_non_string_input_is_tolerated() -> None:
+def test_none_is_an_empty_response_and_other_types_are_refused() -> None:
     assert classify(None).code_reasoning is False  # type: ignore[arg-type]
+    for value in (5, ["x = 1"], b"print(1)", {"content": "x = 1"}):
+        with pytest.raises(TypeError, match=f"takes a response as a str.*got {type(value).__name__}"):
+            classify(value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("n_jobs", [0, -2])

@@ -124,7 +124,9 @@ def test_eval_classifier_gives_the_numbers_the_readme_quotes(realdata) -> None:
     repo = Path(__file__).resolve().parent.parent
     labels = sorted((repo / "data" / "labels").glob("dev-*.jsonl")) + sorted((repo / "data" / "labels").glob("indep-*.jsonl"))
     readme = (repo / "README.md").read_text(encoding="utf-8")
-    row = r"^\| `(ast|paper)`(?: \(rules-v2\))? \| (\d+) \| ([\d.]+) \([\d.-]+\) \| ([\d.]+) \([\d.-]+\) \| ([\d.]+) \|"
+    from codereason.classifier import RULES_VERSION
+
+    row = rf"^\| `(ast|paper)`(?: \({RULES_VERSION}\))? \| (\d+) \| ([\d.]+) \([\d.-]+\) \| ([\d.]+) \([\d.-]+\) \| ([\d.]+) \|"
     quoted = {m[0]: m[1:] for m in re.findall(row, readme, re.MULTILINE)}
     assert set(quoted) == {"ast", "paper"}, "the README's Measured quality table lost its rows"
     result = runner.invoke(app, ["eval-classifier", *map(str, labels), "--realdata", str(realdata)])

@@ -77,6 +77,15 @@ def test_a_missing_text_field_is_one_codereason_error(local_ray, tmp_path):
     assert "no field 'response' in the dataset (have: output)" in str(caught.value)
 
 
+def test_a_text_field_of_numbers_is_refused_not_stringified(local_ray, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps({"response": i}) + "\n" for i in range(3)))
+    with pytest.raises(Exception) as caught:
+        cluster.tag_files([str(path)])
+    assert type(caught.value).__module__ == "codereason.errors"
+    assert "field 'response' holds int64, not text" in str(caught.value)
+
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "codereason", *args], capture_output=True, text=True, cwd=cwd, env=env)

@@ -66,3 +66,12 @@ def test_learned_mode_cross_validates_on_texts_it_did_not_fit() -> None:
 def test_bad_mode_fails_at_fit_with_the_allowed_values() -> None:
     with pytest.raises(Exception, match="'ast', 'paper', 'learned'"):
         CodeReasoningClassifier(mode="magic").fit(TEXTS, LABELS)
+
+
+def test_a_value_that_is_not_a_text_is_refused_with_its_position() -> None:
+    clf = CodeReasoningClassifier().fit(TEXTS)
+    with pytest.raises(TypeError, match="position 1"):
+        clf.predict(["x = 1", 42])
+    with pytest.raises(TypeError, match="position 0"):
+        CodeFeatures().transform([["print(1)"]])
+    assert clf.predict([None, np.str_("```python\nprint(1)\n```")]).tolist() == [False, True]

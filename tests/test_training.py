@@ -1,4 +1,4 @@
-"""The learned classifier: JSON weights, training with cross-validation, the shipped learned-v2."""
+"""The learned classifier: JSON weights, training with cross-validation, the shipped learned-v3."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from tests.test_classify import CASES
 
 TEXTS = [c.text for c in CASES]
 LABELS = np.array([c.code for c in CASES])
-SHIPPED = classifiers_dir() / "learned-v2"
+SHIPPED = classifiers_dir() / "learned-v3"
 LABEL_FILES = (sorted((REPO / "data" / "labels").glob("dev-*.jsonl"))
                + sorted((REPO / "data" / "labels").glob("indep-*.jsonl")))
 runner = CliRunner()
@@ -76,7 +76,7 @@ def test_shipped_learned_model_loads_without_labels_and_keeps_the_contract() -> 
     assert clone(clf).get_params() == clf.get_params() and not hasattr(clone(clf), "model_")
     assert (load_learned(SHIPPED).predict(TEXTS) == LABELS).all()
     meta = default_learned_model().meta
-    assert meta["name"] == "learned-v2" and meta["rules_version"] == "rules-v2" and meta["sklearn_version"]
+    assert meta["name"] == "learned-v3" and meta["rules_version"] == "rules-v3" and meta["sklearn_version"]
 
 
 def test_classify_learned_mode_matches_the_case_table() -> None:
@@ -107,9 +107,9 @@ def test_training_on_the_labelled_set_is_honest_and_reproduces_the_shipped_model
     unseen = result.loso[result.chosen]["overall"]  # each source predicted by a model fitted on the others
     assert unseen["precision"] >= 0.98 and unseen["recall"] >= 0.97
     shipped = json.loads((SHIPPED / "metrics.json").read_text())
-    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "codereason/classifier/versions/learned-v2 is stale: retrain it"
-    write_classifier(result, tmp_path / "learned-v2")
-    fresh = json.loads((tmp_path / "learned-v2" / "weights.json").read_text())
+    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "codereason/classifier/versions/learned-v3 is stale: retrain it"
+    write_classifier(result, tmp_path / "learned-v3")
+    fresh = json.loads((tmp_path / "learned-v3" / "weights.json").read_text())
     ours = json.loads((SHIPPED / "weights.json").read_text())
     assert fresh["params"] == ours["params"] and fresh["meta"]["labels_by_source"] == ours["meta"]["labels_by_source"]
 

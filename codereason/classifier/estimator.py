@@ -92,7 +92,7 @@ class CodeReasoningClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """``(n, 2)`` probabilities of [language, code]; 0/1 in the rule modes."""
         check_is_fitted(self, "classes_")
-        texts = [as_text(x) for x in X]
+        texts = [as_text(x, i) for i, x in enumerate(X)]
         if self.mode == "learned":
             return self.model_.predict_proba(texts)
         from codereason.classifier.parallel import classify_many

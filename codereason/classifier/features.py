@@ -9,7 +9,7 @@ import numpy as np
 
 from codereason.classifier import patterns
 from codereason.classifier.segments import candidate_segments
-from codereason.classifier.verify import python_evidence, verify_segment
+from codereason.classifier.verify import judge_candidates, python_evidence, response_text
 
 FEATURE_NAMES = (
     "n_fences", "n_python_fences", "n_other_language_fences", "n_output_fences", "n_untagged_fences",
@@ -24,7 +24,7 @@ def response_features(text: str) -> list[float]:
     fences, outside = candidate_segments(text)
     segments = [*fences, *outside]
     evidence = [python_evidence(text[s.start:s.end]) for s in segments if s.tag not in patterns.OUTPUT_TAGS]
-    verified = [s for s in segments if verify_segment(text, s)]
+    verified = [s for s, verdict in judge_candidates(text, fences, outside) if verdict.language]
     n_code_lines = sum(text.count("\n", s.start, s.end) + 1 for s in verified)
     return [
         len(fences),
@@ -48,9 +48,14 @@ def response_features(text: str) -> list[float]:
 
 def feature_matrix(texts: Iterable) -> np.ndarray:
     """``(n, len(FEATURE_NAMES))`` floats for texts (``None`` counts as empty)."""
-    return np.array([response_features(as_text(t)) for t in texts], dtype=float).reshape(-1, len(FEATURE_NAMES))
+    return np.array([response_features(as_text(t, i)) for i, t in enumerate(texts)],
+                    dtype=float).reshape(-1, len(FEATURE_NAMES))
 
 
-def as_text(value) -> str:
-    """Texts may arrive as str, None or numpy scalars from a DataFrame column."""
-    return value if isinstance(value, str) else ("" if value is None else str(value))
+def as_text(value, index: int = 0) -> str:
+    """A text of ``X`` (a str, numpy's str_ included, or None for an empty response); anything else is refused.
+
+    Raises:
+        TypeError: naming the position of a value that is not a text.
+    """
+    return response_text(value, f"the classifier's input at position {index}")

@@ -47,6 +47,7 @@ _BARE = frozenset({
     "identifier", "integer", "float", "string", "number", "integer_literal", "float_literal", "string_literal",
     "comment", "line_comment", "block_comment", "true", "false", "null", "word", "number_literal",
     "simple_identifier", "boolean", "raw_string_literal", "char_literal", "line_continuation",
+    "php_tag", "text", "text_interpolation",  # PHP's <?php and the HTML around it
 })
 # Top-level node kinds that are definitions, imports or loops (strong evidence).
 _STRONG = re.compile(r"function|class|method|include|import|using|use_declaration|package|for_|while_|"
@@ -121,6 +122,8 @@ def grammar_evidence(source: str, language: str, max_chars: int = MAX_PARSE_CHAR
     source = head(source, max_chars)
     if language == "lean":
         return lean_evidence(source)
+    if language == "php" and "<?" not in source:
+        source = "<?php " + source  # outside <?php tags PHP is HTML text: read a fence's code as PHP
     data = source.encode("utf-8", "surrogatepass")
     root = parser_for(language).parse(data).root_node
     n_statements = n_strong = error_bytes = 0
@@ -146,7 +149,7 @@ def _juxtaposed(previous, node, data: bytes) -> bool:
     Lenient grammars (R, Julia) take ``The answer is 12`` as four expressions; no
     language writes statements side by side without a separator.
     """
-    if previous is None or not previous.is_named or not node.is_named:
+    if previous is None or not previous.is_named or not node.is_named or previous.type == "php_tag":
         return False
     if b"\n" in data[previous.end_byte:node.start_byte]:
         return False

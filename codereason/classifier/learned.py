@@ -16,7 +16,7 @@ from codereason.classifier.features import FEATURE_NAMES, feature_matrix, respon
 from codereason.errors import ConfigError
 
 WEIGHTS_FORMAT = "codereason-learned-v1"
-DEFAULT_LEARNED = "learned-v2"
+DEFAULT_LEARNED = "learned-v3"
 
 
 class LearnedModel:
@@ -160,5 +160,5 @@ def classifiers_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def default_learned_model() -> LearnedModel:
-    """The shipped learned model (``versions/learned-v2``), loaded once per process."""
+    """The shipped learned model (``versions/learned-v3``), loaded once per process."""
     return LearnedModel.load(classifiers_dir() / DEFAULT_LEARNED / "weights.json")

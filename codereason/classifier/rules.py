@@ -8,7 +8,7 @@ Modes:
   or Lean's tactic lines; statement kinds and the share of bytes in error nodes decide.
   Why a fence or run was refused is kept in ``CodeLabel.rejected_as``.
 - ``paper``: the rule of Shao et al. (2025), ``"python" in response.lower()``.
-- ``learned``: the shipped learned model (``codereason/classifier/versions/learned-v1/weights.json``,
+- ``learned``: the shipped learned model (``codereason/classifier/versions/learned-v3/weights.json``,
   loaded once, on first use) decides from the segment features; the evidence
   fields (spans, style, language) are still the ``ast`` ones.
 
@@ -26,20 +26,17 @@ True
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from codereason.classifier import patterns
-from codereason.classifier.segments import MAX_SEGMENTS, Segment, candidate_segments
-from codereason.classifier.verify import Scope, judge_segment
+from codereason.classifier.segments import Segment, candidate_segments
+from codereason.classifier.verify import Verdict, judge_candidates, response_text
 from codereason.errors import ConfigError
 from codereason.records import CodeLabel
 
 MODES = ("ast", "paper", "learned")
-RULES_VERSION = "rules-v2"
+RULES_VERSION = "rules-v3"
 # At most this many refusals are kept in ``CodeLabel.rejected_as``.
 MAX_REJECTIONS = 8
 
-_START = attrgetter("start")
 
 
 def load_classifier(mode: str) -> None:
@@ -51,7 +48,7 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
     """Label one response.
 
     Args:
-        text: the response (any string).
+        text: the response (any string; None is an empty response).
         mode: ``ast`` (segments verified by tree-sitter), ``paper`` or ``learned``.
 
     Returns:
@@ -59,17 +56,16 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
 
     Raises:
         ConfigError: ``mode`` is not one of :data:`MODES`.
+        TypeError: ``text`` is neither a str nor None (:func:`response_text`).
     """
     if mode not in MODES:
         raise ConfigError.bad_choice("mode", mode, MODES)
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
+    text = response_text(text)
     lowered = text.lower()
     paper_code = "python" in lowered
     fences, outside = candidate_segments(text)
     has_output_block = any(f.tag in patterns.OUTPUT_TAGS for f in fences)
-    candidates = sorted((*fences, *outside), key=_START)[:MAX_SEGMENTS]
-    code, rejected = _judge_all(text, candidates)
+    code, rejected = _code_and_refusals(judge_candidates(text, fences, outside))
     first = code[0] if code else None
     return CodeLabel(
         code_reasoning=paper_code if mode == "paper" else _learned_code(text) if mode == "learned" else bool(code),
@@ -85,20 +81,11 @@ def classify(text: str, mode: str = "ast") -> CodeLabel:
     )
 
 
-def _judge_all(text: str, candidates: list[Segment]) -> tuple[list[tuple[Segment, str]], list[str]]:
-    """Verified segments with their language, and why each refused fence or run was refused.
-
-    Segments are judged in order, so names that earlier code defines count as
-    defined in later runs (code split by prose, or across MathCoder messages).
-    """
-    defined = Scope()
-    code, rejected = [], []
-    for segment in candidates:
-        verdict = judge_segment(text, segment, defined)
-        if verdict.language:
-            code.append((segment, verdict.language))
-        elif verdict.reason and segment.style != "inline":
-            rejected.append(f"{segment.start}-{segment.end} {verdict.reason}")
+def _code_and_refusals(judged: list[tuple[Segment, Verdict]]) -> tuple[list[tuple[Segment, str]], list[str]]:
+    """Accepted segments with their language, and why each refused fence or run was refused."""
+    code = [(segment, verdict.language) for segment, verdict in judged if verdict.language]
+    rejected = [f"{segment.start}-{segment.end} {verdict.reason}" for segment, verdict in judged
+                if not verdict.language and verdict.reason and segment.style != "inline"]
     return code, rejected
 
 

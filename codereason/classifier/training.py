@@ -220,7 +220,7 @@ _CARD = """# Classifier `{name}`: learned code-reasoning classifier
   Load with `CodeReasoningClassifier(mode="learned").fit(texts)` (the shipped default),
   `codereason.classifier.estimator.load_learned("codereason/classifier/versions/{name}")`, or `--mode learned` in the CLI.
 - **Trained**: {date}, scikit-learn {sklearn}, features from rule set `{rules}`.
-- **Definition** of code reasoning: as in `codereason/classifier/versions/rules-v2/card.md` (program source the
+- **Definition** of code reasoning: as in `codereason/classifier/versions/{rules}/card.md` (program source the
   model wrote while working the problem: at least one executable statement or definition).
 
 ## Data

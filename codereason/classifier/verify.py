@@ -2,7 +2,9 @@
 
 The fourth stage of the classifier (patterns -> segments -> grammars -> verify): given
 a candidate :class:`~codereason.classifier.segments.Segment`, say which language's
-program it holds, or why it holds none (:class:`Verdict`).
+program it holds, or why it holds none (:class:`Verdict`); :func:`judge_candidates`
+judges a response's candidates in order, as ``classify``, the learned model's
+features and the viewer all read them.
 
 - A fence tagged with a language is parsed with that language's grammar.
 - An untagged or junk-tagged fence is tried as Python, then as the language its
@@ -19,11 +21,12 @@ from __future__ import annotations
 
 import builtins
 import re
+from operator import attrgetter
 from typing import NamedTuple
 
 from codereason.classifier import grammars, patterns
 from codereason.classifier.grammars import Evidence, grammar_evidence, hinted_language
-from codereason.classifier.segments import MAX_SEGMENT_CHARS, Segment
+from codereason.classifier.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment
 
 # Characters of a segment tree-sitter reads first (whole lines up to this many);
 # a segment that this prefix does not settle is read again up to MAX_SEGMENT_CHARS.
@@ -63,6 +66,8 @@ _TARGET_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern",
 
 # Blank lines and ``#`` comment lines at the start of a segment.
 _LEADING_COMMENTS = re.compile(r"(?<![ \t])(?:[ \t]*+(?:#[^\n]*+)?\n)++")
+# A variable name as algebra writes it: one letter, maybe digits (``x``, ``C``, ``a1``).
+_SINGLE_LETTER = re.compile(r"[A-Za-z]\d*+")
 # Characters of maths written as code: a power caret, or a non-ASCII letter in a name.
 _MATHS_NOTATION = re.compile(r"\^|[^\x00-\x7f]")
 
@@ -142,6 +147,9 @@ class Scope:
     def __init__(self) -> None:
         self._names: set[str] = set()
         self._pending: list[str] = []
+        # Names bound by refused untagged fences of one clean statement each: a later
+        # such fence that reads one is a program split over cells (``a = ...`` / ``b = f(a)``).
+        self.single_statements: set[str] = set()
 
     def add(self, source: str) -> None:
         """Record accepted Python source."""
@@ -196,6 +204,38 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
     return _judge_untagged_fence(body, tag, defined)
 
 
+def response_text(value, where: str = "classify()") -> str:
+    """``value`` as the text to classify: a ``str`` as it is, ``None`` as an empty response.
+
+    Anything else (a number, a list of messages, bytes) is refused rather than
+    classified as its ``str()``: a reader or caller that hands over the wrong field
+    must be told, not given a plausible label.
+
+    Raises:
+        TypeError: ``value`` is neither a str nor None.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    raise TypeError(f"{where} takes a response as a str (or None), got {type(value).__name__} {str(value)[:60]!r}: "
+                    "pass the response's text (for chat messages, their content)")
+
+
+def judge_candidates(text: str, fences: list[Segment], outside: list[Segment]) -> list[tuple[Segment, Verdict]]:
+    """Every candidate segment with its verdict, judged as :func:`~codereason.classifier.rules.classify` judges them.
+
+    The first :data:`MAX_SEGMENTS` candidates (``candidate_segments(text)``) are
+    judged in order of position with one :class:`Scope`,
+    so names that earlier code defines count as defined in later runs and fences
+    (code split by prose, or across MathCoder messages). The learned model's
+    features and the viewer's highlights read these same verdicts.
+    """
+    defined = Scope()
+    return [(segment, judge_segment(text, segment, defined))
+            for segment in sorted((*fences, *outside), key=attrgetter("start"))[:MAX_SEGMENTS]]
+
+
 def _verdict(language: str | None, evidence: Evidence, prefix: str = "") -> Verdict:
     return Verdict(language, "" if language else prefix + evidence.describe())
 
@@ -205,10 +245,25 @@ def _judge_python_fence(body: str, defined: Scope) -> Verdict:
     evidence = python_evidence(body)
     if not _accept_tagged_python(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
-    if _accept_tagged_python(evidence) or _mostly_statement_lines(body):
+    if _accept_tagged_python(evidence) or _mostly_statement_lines(body) or _opens_with_a_definition(body):
         defined.add(body)
         return Verdict("python")
     return _verdict(None, evidence)
+
+
+def _opens_with_a_definition(body: str) -> bool:
+    """A Python fence whose first statement line is a clean import, definition or loop header.
+
+    The tag and such an opening say a program was begun (``import math``, then a
+    line that breaks): by the labelling convention a fence with one real statement
+    is code, however the rest of it degenerates.
+    """
+    for line in body.splitlines()[:40]:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            evidence = python_evidence(line + " pass" if line.endswith(":") else line)
+            return evidence.n_strong >= 1 and evidence.error_share == 0.0
+    return False
 
 
 def _accept_tagged_python(evidence: Evidence) -> bool:
@@ -220,7 +275,7 @@ def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
     evidence = python_evidence(body)
     if not _accept_untagged(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
-    if _accept_untagged(evidence):
+    if _accept_untagged(evidence) or _continues_a_cell(body, evidence, defined):
         defined.add(body)
         return Verdict("python")
     tried = [evidence.describe()]
@@ -239,6 +294,37 @@ def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
     return Verdict(None, f"{label}: " + "; ".join(tried) + ("" if hinted else "; no other language's signature"))
 
 
+def _continues_a_cell(body: str, evidence: Evidence, defined: Scope) -> bool:
+    """One clean statement in an untagged fence that reads a name an earlier such fence (or code) bound.
+
+    A program written cell by cell, one statement per fence, with prose between:
+    each fence alone is too little evidence, the flow of names from one to the
+    next is enough (a name the statement binds itself, ``n = 1 + f(n)``, is a
+    formula's, not a flow). The names this fence binds are kept for the fences after it.
+    """
+    if evidence.n_statements != 1 or evidence.error_share:
+        return False
+    root = _python_parse(body, MAX_SEGMENT_CHARS)[1]
+    if _error_node_share(root) or _writes_maths(root) or _assigns_to_a_call(root):
+        return False
+    bound = _bound_names(root)
+    if (_read_names(root) - bound) & (defined.single_statements | defined.names()):
+        return True
+    defined.single_statements |= bound
+    return False
+
+
+def _assigns_to_a_call(root) -> bool:
+    """``floor(sqrt(n)) = floor(n / 2)``: an equation between formulas (tree-sitter parses it, Python would not)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "assignment" and node.child_by_field_name("left").type == "call":
+            return True
+        stack.extend(node.children)
+    return False
+
+
 def _accept_untagged(evidence: Evidence) -> bool:
     """Stricter where the fence says less: a strong statement or two, few errors."""
     strong = evidence.n_strong >= 1 or evidence.n_statements >= 2
@@ -255,6 +341,12 @@ def _judge_lean(body: str, tagged: bool) -> Verdict:
 def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
     """An unfenced run of code-like lines, decided as a whole (``alone``: the whole response)."""
     evidence, root = _python_parse(body, MAX_SEGMENT_CHARS)
+    if evidence.n_strong == 0 and _has_broken_strong_node(root):
+        share = _error_node_share(root)
+        if share > 0.3:
+            return Verdict(None, f"unfenced run: a definition or loop, {round(100 * share)}% of bytes in error nodes")
+        defined.add(body)
+        return Verdict("python")
     if evidence.n_statements == 0:
         return _verdict(None, evidence, "unfenced run: ")
     if evidence.n_strong >= 1:
@@ -267,6 +359,11 @@ def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
             return Verdict(None, f"unfenced run: {reason}")
     defined.add(body)
     return Verdict("python")
+
+
+def _has_broken_strong_node(root) -> bool:
+    """A top-level import, definition or loop with a syntax error inside (``def f(n):`` whose body has one bad line)."""
+    return any(node.type in _STRONG_NODES and node.has_error for node in root.children)
 
 
 def _error_node_share(root) -> float:
@@ -297,6 +394,8 @@ def _chain_problem(body: str, evidence: Evidence, root, defined: Scope, alone: b
         return f"{round(100 * evidence.error_share)}% of bytes in errors"
     if _MATHS_NOTATION.search(body) and _writes_maths(root):
         return "maths notation (^ or a non-ASCII name)"
+    if "#" not in body and _algebra_only(root):
+        return "single-letter variables, no call, string, comment or display line (algebra written out)"
     if sum(1 for line in body.splitlines() if line.strip()) < 2:
         if not alone or evidence.error_share:
             return "a single line"
@@ -319,6 +418,28 @@ def _chain_problem(body: str, evidence: Evidence, root, defined: Scope, alone: b
         if undefined:
             return "reads undefined names: " + ", ".join(undefined[:5])
     return ""
+
+
+def _algebra_only(root) -> bool:
+    """Every name bound is one letter (with digits: ``C``, ``x1``) and nothing but arithmetic is written.
+
+    ``C = 6`` / ``F = (1/2) * C`` / ``H = 2*F + 5`` in a thinking trace is algebra;
+    a program names its variables, calls something, comments, or shows a value on its
+    last line (MathCoder's ``x = 30 - 20`` / ``x``).
+    """
+    bound = _bound_names(root)
+    if not bound or not all(_SINGLE_LETTER.fullmatch(name) for name in bound):
+        return False
+    statements = [node for node in root.children if node.type != "comment"]
+    if _marked_as_code(root, statements):
+        return False
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in ("call", "comment", "string", "attribute", "subscript"):
+            return False
+        stack.extend(node.children)
+    return True
 
 
 def _computes(root) -> bool:

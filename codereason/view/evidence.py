@@ -2,11 +2,10 @@
 
 The :class:`~codereason.records.CodeLabel` keeps the offsets of the accepted code
 segments but not their kind, and nothing of the candidates it turned down. The
-page needs both, so :func:`code_evidence` re-runs the candidate scan and the
-per-segment check of :mod:`codereason.classifier.rules` (the public
-:func:`~codereason.classifier.segments.candidate_segments` and
-:func:`~codereason.classifier.verify.verify_segment`, in the same order and with the same
-cap), and keeps every verdict.
+page needs both, so :func:`code_evidence` re-runs the candidate scan
+(:func:`~codereason.classifier.segments.candidate_segments`) and the judging of
+:func:`~codereason.classifier.verify.judge_candidates` (the one that ``classify`` runs:
+same order, cap and shared scope), and keeps every verdict.
 
 >>> spans = code_evidence("Run it:\\n```python\\nx = 2 + 3\\nprint(x)\\n```\\n```output\\n5\\n```")
 >>> [(s.style, s.tag, s.language, s.rejected) for s in spans]
@@ -18,11 +17,10 @@ cap), and keeps every verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
 
 from codereason.classifier import patterns
-from codereason.classifier.segments import MAX_SEGMENTS, candidate_segments
-from codereason.classifier.verify import verify_segment
+from codereason.classifier.segments import candidate_segments
+from codereason.classifier.verify import judge_candidates
 from codereason.grade import BOXED_COMMANDS, last_boxed
 
 
@@ -59,11 +57,9 @@ def code_evidence(text: str) -> list[SpanEvidence]:
     evidence. The accepted spans are exactly the ``code_spans`` of
     ``classify(text, "ast")``.
     """
-    fences, outside = candidate_segments(text)
-    candidates = sorted((*fences, *outside), key=attrgetter("start"))[:MAX_SEGMENTS]
     spans = []
-    for segment in candidates:
-        language = verify_segment(text, segment)
+    for segment, verdict in judge_candidates(text, *candidate_segments(text)):
+        language = verdict.language
         if language is None and segment.style != "fenced":
             continue
         rejected = None if language else _rejection(segment.tag)
