@@ -316,13 +316,7 @@ def _continues_a_cell(body: str, evidence: Evidence, defined: Scope) -> bool:
 
 def _assigns_to_a_call(root) -> bool:
     """``floor(sqrt(n)) = floor(n / 2)``: an equation between formulas (tree-sitter parses it, Python would not)."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "assignment" and node.child_by_field_name("left").type == "call":
-            return True
-        stack.extend(node.children)
-    return False
+    return any(node.type == "assignment" and node.child_by_field_name("left").type == "call" for node in _nodes(root))
 
 
 def _accept_untagged(evidence: Evidence) -> bool:
@@ -433,24 +427,22 @@ def _algebra_only(root) -> bool:
     statements = [node for node in root.children if node.type != "comment"]
     if _marked_as_code(root, statements):
         return False
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type in ("call", "comment", "string", "attribute", "subscript"):
-            return False
-        stack.extend(node.children)
-    return True
+    return not any(node.type in ("call", "comment", "string", "attribute", "subscript") for node in _nodes(root))
 
 
 def _computes(root) -> bool:
     """True when some expression operates, calls or reads a name (``ans = 3`` does none of these)."""
+    operates = ("binary_operator", "call", "boolean_operator", "comparison_operator", "subscript")
+    return any(node.type in operates for node in _nodes(root)) or bool(_read_names(root))
+
+
+def _nodes(root):
+    """Every node under ``root`` (``root`` included)."""
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.type in ("binary_operator", "call", "boolean_operator", "comparison_operator", "subscript"):
-            return True
+        yield node
         stack.extend(node.children)
-    return bool(_read_names(root))
 
 
 def _writes_maths(root) -> bool:
