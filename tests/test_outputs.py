@@ -449,10 +449,22 @@ def test_full_disk_for_a_track_table_is_one_line(tmp_path):
         assert out.read_text() == "kept\n"
 
 
+def test_full_disk_for_a_view_page_leaves_the_old_page(tmp_path):
+    source = write_jsonl(tmp_path / "step1" / "r.jsonl", rollout_rows(4))
+    with small_tmpfs(tmp_path / "disk", "64k") as disk:
+        out = disk / "v.html"
+        out.write_text("kept\n")
+        fill(disk)
+        proc = run_cli(["view", source, "-o", out, "--bootstrap", "10"], tmp_path)
+        assert_one_line_error(proc, "No space left on device")
+        assert out.read_text() == "kept\n"
+        assert sorted(p.name for p in disk.iterdir() if not p.name.startswith("filler")) == ["v.html"]
+
+
 @pytest.mark.parametrize("command", [
     "tag {in} -o {out}.jsonl", "tag {in} -o {out}.parquet", "grade {in} -o {out}.jsonl",
     "track {in} --steps 1 -o {out}.csv", "plot {table} -o {out}.png", "report a={table} -o {out}",
-    "generate -o {out}", "tag {in} --skip-bad -o {other}/x.jsonl",
+    "generate -o {out}", "tag {in} --skip-bad -o {other}/x.jsonl", "view {in} -o {out}.html",
 ])
 def test_read_only_output_folder_is_one_line_and_changes_nothing(tmp_path, tables, command):
     source = write_jsonl(tmp_path / "in.jsonl", rollout_rows(4))

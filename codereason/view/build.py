@@ -13,6 +13,7 @@ from codereason.track import TrackOptions, step_table, transition_table
 from codereason.view import DEFAULT_MAX_RESPONSES
 from codereason.view.data import problem_states, sample_responses, view_responses
 from codereason.view.page import figure_png, render_page, response_payload
+from codereason.writers import check_output_path, replaced_on_success
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def write_view(
     output = Path(output)
     if output.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"-o {output}: the page is HTML; name it with .html, e.g. -o view.html")
+    check_output_path(output)  # a folder, or one that cannot be written, is refused before any tagging
     options = options or TrackOptions()
     responses = view_responses(inputs, options, progress)
     if responses.empty:
@@ -80,7 +82,8 @@ def write_view(
             "merged": [f"{b} step {s}" for b, s in merged]}
     html = render_page(payload, meta, table, figure_png(table, moves if not moves.empty else None, title))
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(html, encoding="utf-8")
+    with replaced_on_success(output) as temp:  # a full disk leaves the old page, never half a page
+        temp.write_text(html, encoding="utf-8")
     return ViewSummary(output, len(responses), len(shown), len(payload["problems"]),
                        payload["evidence_mismatches"], output.stat().st_size, merged)
 
