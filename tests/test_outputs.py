@@ -438,27 +438,17 @@ def test_full_disk_leaves_an_existing_parquet_output_as_it_was(tmp_path):
         assert sorted(p.name for p in disk.iterdir()) == ["out.parquet"]
 
 
-def test_full_disk_for_a_track_table_is_one_line(tmp_path):
+@pytest.mark.parametrize("command, name", [("track", "t.csv"), ("view", "v.html")])
+def test_full_disk_for_a_track_table_or_view_page_is_one_line(tmp_path, command, name):
     source = write_jsonl(tmp_path / "step1" / "r.jsonl", rollout_rows(4))
     with small_tmpfs(tmp_path / "disk", "64k") as disk:
-        out = disk / "t.csv"
+        out = disk / name
         out.write_text("kept\n")
         fill(disk)
-        proc = run_cli(["track", source, "-o", out, "--bootstrap", "10"], tmp_path)
+        proc = run_cli([command, source, "-o", out, "--bootstrap", "10"], tmp_path)
         assert_one_line_error(proc, "No space left on device")
         assert out.read_text() == "kept\n"
-
-
-def test_full_disk_for_a_view_page_leaves_the_old_page(tmp_path):
-    source = write_jsonl(tmp_path / "step1" / "r.jsonl", rollout_rows(4))
-    with small_tmpfs(tmp_path / "disk", "64k") as disk:
-        out = disk / "v.html"
-        out.write_text("kept\n")
-        fill(disk)
-        proc = run_cli(["view", source, "-o", out, "--bootstrap", "10"], tmp_path)
-        assert_one_line_error(proc, "No space left on device")
-        assert out.read_text() == "kept\n"
-        assert sorted(p.name for p in disk.iterdir() if not p.name.startswith("filler")) == ["v.html"]
+        assert sorted(p.name for p in disk.iterdir() if p.name != "filler") == [name]
 
 
 @pytest.mark.parametrize("command", [
