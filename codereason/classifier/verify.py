@@ -261,7 +261,7 @@ def _opens_with_a_definition(body: str) -> bool:
     for line in body.splitlines()[:40]:
         line = line.strip()
         if line and not line.startswith("#"):
-            evidence = python_evidence(line + " pass" if line.endswith(":") else line)
+            evidence = _line_evidence(line)
             return evidence.n_strong >= 1 and evidence.error_share == 0.0
     return False
 
@@ -562,5 +562,10 @@ def _mostly_statement_lines(body: str, max_lines: int = 40) -> bool:
 
 def _line_is_statement(line: str) -> bool:
     """One line parses cleanly as an executable statement (a block header gets a body)."""
-    evidence = python_evidence(line + " pass" if line.endswith(":") else line)
+    evidence = _line_evidence(line)
     return evidence.n_statements >= 1 and evidence.error_share == 0.0
+
+
+def _line_evidence(line: str) -> Evidence:
+    """tree-sitter-python's evidence on one stripped line, a block header given a ``pass`` body."""
+    return python_evidence(line + " pass" if line.endswith(":") else line)
