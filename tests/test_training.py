@@ -1,4 +1,4 @@
-"""The learned classifier: JSON weights, training with cross-validation, the shipped learned-v3."""
+"""The learned classifier: JSON weights, training with cross-validation, the shipped learned-v4."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import codereason.cli  # noqa: F401  (registers commands)
 import codereason.cli.train_cmd  # noqa: F401
 from codereason import classify
 from codereason.classifier.estimator import CodeFeatures, CodeReasoningClassifier, load_learned
-from codereason.classifier.features import FEATURE_NAMES
+from codereason.classifier.features import FEATURE_NAMES, has_candidate
 from codereason.classifier.learned import LearnedModel, classifiers_dir, default_learned_model
 from codereason.classifier.training import CANDIDATES, find_disagreements, make_candidate, train, write_classifier
 from codereason.cli._app import app
@@ -26,9 +26,11 @@ from tests.test_classify import CASES
 
 TEXTS = [c.text for c in CASES]
 LABELS = np.array([c.code for c in CASES])
-SHIPPED = classifiers_dir() / "learned-v3"
+SHIPPED = classifiers_dir() / "learned-v4"
+# the design sets learned-v4 was trained on (heldout/ and heldout5/ stay out: the out-of-design checks)
 LABEL_FILES = (sorted((REPO / "data" / "labels").glob("dev-*.jsonl"))
-               + sorted((REPO / "data" / "labels").glob("indep-*.jsonl")))
+               + sorted((REPO / "data" / "labels").glob("indep-*.jsonl"))
+               + [p for n in (2, 3, 4) for p in sorted((REPO / "data" / "labels" / f"heldout{n}").glob("*.jsonl"))])
 runner = CliRunner()
 
 
@@ -76,7 +78,7 @@ def test_shipped_learned_model_loads_without_labels_and_keeps_the_contract() -> 
     assert clone(clf).get_params() == clf.get_params() and not hasattr(clone(clf), "model_")
     assert (load_learned(SHIPPED).predict(TEXTS) == LABELS).all()
     meta = default_learned_model().meta
-    assert meta["name"] == "learned-v3" and meta["rules_version"] == "rules-v3" and meta["sklearn_version"]
+    assert meta["name"] == "learned-v4" and meta["rules_version"] == "rules-v4" and meta["sklearn_version"]
 
 
 def test_classify_learned_mode_matches_the_case_table() -> None:
@@ -92,6 +94,24 @@ def test_import_codereason_and_rule_modes_stay_free_of_sklearn() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_a_response_without_a_candidate_segment_is_never_code_and_is_not_fitted_on() -> None:
+    # A long repetition loop with no fence, run or span: learned-v4 before the gate called such texts
+    # code from their length alone (4 MATH-500 responses of the 1.5B base model).
+    loop = "Please reason step by step, and put your final answer within \\boxed{}.ager\nager\n" * 150
+    features = CodeFeatures().transform([loop, TEXTS[0]])
+    assert list(has_candidate(features)) == [False, True]
+    assert default_learned_model().predict_proba_features(features[:1])[0, 1] < 1e-9
+    assert not classify(loop, "learned").code_reasoning
+    # fitting: rows without a candidate change nothing (they are left out), whatever their label
+    base = CodeFeatures().transform(TEXTS)
+    empty = np.tile(features[:1], (30, 1))
+    for name in CANDIDATES:
+        plain = make_candidate(name).fit(base, LABELS)
+        padded = make_candidate(name).fit(np.vstack([base, empty]), np.concatenate([LABELS, np.ones(30, dtype=bool)]))
+        assert np.allclose(plain.predict_proba(base), padded.predict_proba(base))
+        assert not padded.predict(empty).any()
+
+
 def test_training_needs_enough_labels_of_each_class() -> None:
     rows = [{"source": "x/y", "record": i, "sample": 0, "label": i < 2, "response": t} for i, t in enumerate(TEXTS)]
     with pytest.raises(ConfigError, match="at least 5 labels of each class"):
@@ -103,13 +123,14 @@ def test_training_on_the_labelled_set_is_honest_and_reproduces_the_shipped_model
     result = train(labelled, label_files=[str(p.relative_to(REPO)) for p in LABEL_FILES])
     assert len(result.oof[result.chosen]) == len(labelled)
     chosen = result.cv[result.chosen]["overall"]
-    assert chosen["precision"] >= 0.99 and chosen["recall"] >= 0.97  # 813 labels: 0.995 and 0.980 out of fold
+    # 1732 labels (heldout2-4 hold the hard degenerate and MathCoder cases): 0.994 and 0.964 out of fold
+    assert chosen["precision"] >= 0.99 and chosen["recall"] >= 0.955
     unseen = result.loso[result.chosen]["overall"]  # each source predicted by a model fitted on the others
-    assert unseen["precision"] >= 0.98 and unseen["recall"] >= 0.97
+    assert unseen["precision"] >= 0.98 and unseen["recall"] >= 0.955  # 0.997 and 0.963
     shipped = json.loads((SHIPPED / "metrics.json").read_text())
-    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "codereason/classifier/versions/learned-v3 is stale: retrain it"
-    write_classifier(result, tmp_path / "learned-v3")
-    fresh = json.loads((tmp_path / "learned-v3" / "weights.json").read_text())
+    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "codereason/classifier/versions/learned-v4 is stale: retrain it"
+    write_classifier(result, tmp_path / "learned-v4")
+    fresh = json.loads((tmp_path / "learned-v4" / "weights.json").read_text())
     ours = json.loads((SHIPPED / "weights.json").read_text())
     assert fresh["params"] == ours["params"] and fresh["meta"]["labels_by_source"] == ours["meta"]["labels_by_source"]
 

@@ -19,6 +19,16 @@ FEATURE_NAMES = (
 )
 
 
+# A response with no fence, unfenced run or inline span has no code to show: the learned model
+# decides only among responses with at least one candidate segment (its verdict needs spans).
+CANDIDATE_COUNTS = tuple(FEATURE_NAMES.index(n) for n in ("n_fences", "n_unfenced_runs", "n_inline_spans"))
+
+
+def has_candidate(features: np.ndarray) -> np.ndarray:
+    """Per row of a feature matrix: does the response hold at least one candidate segment?"""
+    return np.asarray(features, dtype=float).reshape(-1, len(FEATURE_NAMES))[:, CANDIDATE_COUNTS].sum(axis=1) > 0
+
+
 def response_features(text: str) -> list[float]:
     """One response's feature vector, in :data:`FEATURE_NAMES` order."""
     fences, outside = candidate_segments(text)

@@ -12,11 +12,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from codereason.classifier.features import FEATURE_NAMES, feature_matrix, response_features
+from codereason.classifier.features import FEATURE_NAMES, feature_matrix, has_candidate, response_features
 from codereason.errors import ConfigError
 
 WEIGHTS_FORMAT = "codereason-learned-v1"
-DEFAULT_LEARNED = "learned-v3"
+DEFAULT_LEARNED = "learned-v4"
+NO_CANDIDATE_SCORE = -30.0  # log-odds: probability of code ~1e-13
 
 
 class LearnedModel:
@@ -44,6 +45,7 @@ class LearnedModel:
     @classmethod
     def from_sklearn(cls, model, meta: dict[str, Any] | None = None) -> "LearnedModel":
         """Export a fitted ``make_pipeline(StandardScaler(), LogisticRegression())`` or ``GradientBoostingClassifier``."""
+        model = getattr(model, "model_", model)  # a fitted GatedCandidate: its inner model
         steps = dict(getattr(model, "steps", []))
         if "logisticregression" in steps:
             scaler, logistic = steps["standardscaler"], steps["logisticregression"]
@@ -55,8 +57,15 @@ class LearnedModel:
         raise ConfigError(f"cannot export {type(model).__name__}: expected a scaled logistic regression or gradient boosting")
 
     def decision_function(self, features: np.ndarray) -> np.ndarray:
-        """Raw scores (log-odds of code reasoning) for a feature matrix."""
+        """Raw scores (log-odds of code reasoning) for a feature matrix.
+
+        A response without any candidate segment (:func:`~codereason.classifier.features.has_candidate`)
+        scores :data:`NO_CANDIDATE_SCORE`: with no span to show, it is never called code.
+        """
         features = np.asarray(features, dtype=float).reshape(-1, len(FEATURE_NAMES))
+        return np.where(has_candidate(features), self._model_scores(features), NO_CANDIDATE_SCORE)
+
+    def _model_scores(self, features: np.ndarray) -> np.ndarray:
         p = self.params
         if self.kind == "logistic":
             scaled = (features - np.asarray(p["mean"])) / np.asarray(p["scale"])
@@ -160,5 +169,5 @@ def classifiers_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def default_learned_model() -> LearnedModel:
-    """The shipped learned model (``versions/learned-v3``), loaded once per process."""
+    """The shipped learned model (``versions/learned-v4``), loaded once per process."""
     return LearnedModel.load(classifiers_dir() / DEFAULT_LEARNED / "weights.json")

@@ -41,9 +41,11 @@ CODE_LINE_START = re.compile(
     re.VERBOSE,
 )
 
-# A line of bare lower-case names that shows values at the end of a run, as a notebook
-# cell's last line does (``result``, ``a, b``); it extends a run, never starts one.
-DISPLAY_LINE = re.compile(LINE_START + r"[a-z_]\w*+(?:[ \t]*+,[ \t]*+[a-z_]\w*+)*+[ \t\r]*+(?=\n|\Z)")
+# A line of bare names that shows values at the end of a run, as a notebook cell's last
+# line does (``result``, ``a, b``, ``S_value``); it extends a run, never starts one. A name is
+# lower-case-led, or capitalised with an underscore (no prose word looks like ``T_value``).
+_DISPLAY_NAME = r"(?:[a-z_]\w*+|[A-Z][A-Za-z0-9]*+_\w*+)"
+DISPLAY_LINE = re.compile(LINE_START + _DISPLAY_NAME + r"(?:[ \t]*+,[ \t]*+" + _DISPLAY_NAME + r")*+[ \t\r]*+(?=\n|\Z)")
 
 # Lines that settle a run as code by themselves: imports, definitions, loops,
 # printing, or an assignment from a call or a literal collection.
@@ -54,6 +56,7 @@ STRONG_CODE_LINE = re.compile(
       | for[ \t]++\(?[ \t]*+\w++(?:[ \t]*+,[ \t]*+\w++)*+(?:[ \t]*+\)[ \t]*+|[ \t]++)in[ \t]++\S   # for i, j in ...
       | while[ \t][^\n]*:[ \t]*+$                                 # while n > 0:
       | print[ \t]*+\(                                            # print(result)
+      | print[ \t]++(?:"[^"\n]*+"|'[^'\n]*+')[ \t]*+(?:,|$)             # print "hello" (Python 2)
       | return\b
       | """ + TARGET + r"""[ \t]*+[-+*/%]?=[ \t]*+(?:[A-Za-z_][\w.]*+\(|\[|\{)   # x = f(...), x = [...]
     )""",
@@ -95,7 +98,7 @@ LANGUAGE_HINTS = {
     "bash": re.compile(r"^[ \t]*+(?:echo|export|cd|pip|ls|cat|grep)[ \t]++\S|^#!/bin/", re.MULTILINE),
     "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|<;>|^[ \t]*+(?:nlinarith|linarith|norm_num|"
                        r"simp_all|simp|omega|field_simp|ring_nf|rfl|decide|positivity|aesop|rcases|obtain|rintro|"
-                       r"interval_cases|native_decide|exact|refine)\b", re.MULTILINE),
+                       r"interval_cases|native_decide|exact|refine)\b(?![ \t]*+[-+*/%]?=(?!=)|[.(])", re.MULTILINE),
 }
 
 # A Lean 4 proof line: a tactic, a declaration, a `have`/`calc` step or a `<;>` combinator.
@@ -107,6 +110,7 @@ LEAN_LINE = re.compile(
           |field_simp|decide|rfl|aesop|tauto|unfold|subst|specialize|contradiction|exfalso|by_contra
           |by_cases|push_cast|norm_cast|exact_mod_cast|gcongr|interval_cases|split_ifs|trivial|congr
           |nth_rewrite|nth_rw|conv|funext|ext|left|right|bound|native_decide|zify|qify|lift|set|let)\b
+        (?![ \t]*+[-+*/%]?=(?!=)|[.(])   # not a Python name being assigned, called or indexed (`omega = 10.0`)
       | <;>
       | _[ \t]*+=                        # a calc step
       | [·•][ \t]                        # a focused goal

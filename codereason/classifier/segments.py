@@ -34,12 +34,14 @@ _CANDIDATE_LINE = re.compile(r"\n(?=[ \t]*+[A-Za-z_#@])(?=" + patterns.CODE_LINE
 # line followed by another or by a display line: one C-level search settles that for
 # most prose before any line is looked at in Python.
 _ASSIGNMENT = patterns.TARGET + r"[ \t]*+[-+*/%]?=(?!=)"
-_RUN_SIGN = (r"(?<![^\n])(?=[ \t]*+[A-Za-z_])(?:" + patterns.STRONG_CODE_LINE.pattern + "|" + patterns.LINE_START + _ASSIGNMENT + r"[^\n]*+\n(?:[ \t\r]*+\n){0,2}(?:[ \t]*+"
+# Between an assignment and the line after it: up to three blank or ``#`` comment lines.
+_BLANK_OR_COMMENT_LINES = r"(?:[ \t\r]*+\n|[ \t]*+\#[^\n]*+\n){0,3}"
+_RUN_SIGN = (r"(?<![^\n])(?=[ \t]*+[A-Za-z_])(?:" + patterns.STRONG_CODE_LINE.pattern + "|" + patterns.LINE_START + _ASSIGNMENT + r"[^\n]*+\n" + _BLANK_OR_COMMENT_LINES + r"(?:[ \t]*+"
              + _ASSIGNMENT + "|" + patterns.DISPLAY_LINE.pattern + "))")
 _RUN_SIGN_AFTER_NEWLINE = re.compile(r"\n" + _RUN_SIGN, re.VERBOSE | re.MULTILINE)
 _RUN_SIGN_HERE = re.compile(_RUN_SIGN, re.VERBOSE | re.MULTILINE)
-# A display line right after a run, up to two blank lines between.
-_DISPLAY_AFTER = re.compile(r"\n(?:[ \t\r]*+\n){0,2}" + patterns.DISPLAY_LINE.pattern)
+# A display line right after a run, up to three blank or comment lines between.
+_DISPLAY_AFTER = re.compile(r"\n" + _BLANK_OR_COMMENT_LINES + patterns.DISPLAY_LINE.pattern)
 # A line opening with a Lean tactic or declaration: a quick test (the leading "\n" lets the
 # regex engine skip from line break to line break) before the Lean hint's full regex.
 _LEAN_LINE_START = re.compile(r"\n[ \t]*+(?=[a-z<])(?:n(?:linarith|orm_num|ative_decide)|l(?:inarith|emma)|s(?:imp)|"
@@ -238,11 +240,13 @@ def candidate_segments(text: str, limit: int = MAX_SEGMENTS) -> tuple[list[Segme
     return fences, outside[:limit]
 
 
-_ONE_ASSIGNMENT = re.compile(r"\A[ \t\r\n]*+(" + _ASSIGNMENT + r"[^\n]*+)[ \t\r\n]*+\Z")
+# A response that is one assignment, or ``#`` comment lines and one assignment or display line.
+_ONE_ASSIGNMENT = re.compile(r"\A[ \t\r\n]*+((?:\#[^\n]*+\n[ \t\r\n]*+)*+(?:" + _ASSIGNMENT + r"[^\n]*+|(?<=\n)"
+                             + patterns.DISPLAY_LINE.pattern + r"))[ \t\r\n]*+\Z")
 
 
 def _one_line_program(text: str) -> Iterator[Segment]:
-    """A response that is one assignment line and nothing else (``ans = 45 - 30``): a candidate run."""
+    """A response that is one assignment line and nothing else (``ans = 45 - 30``), comments aside: a candidate run."""
     if len(text) <= 1000:
         match = _ONE_ASSIGNMENT.match(text)
         if match:

@@ -6,8 +6,10 @@ predictions (``cross_val_predict`` with a seeded ``StratifiedKFold``): every
 labelled response is predicted by a model that never saw it; and leave-one-source-out
 (``LeaveOneGroupOut`` over the real-data folders): every source is predicted by a model
 fitted on the other sources only, the honest estimate for a source not yet seen. The
-candidate with the better cross-validated F1 (then accuracy; ties go to the simpler logistic
-regression) is refitted on all labels and written as a classifier folder::
+candidate with the better cross-validated F1 (then accuracy; ties go to gradient boosting, which
+can learn that a fence with no statement is not code, an interaction a linear model cannot express:
+with learned-v4's labels the two tie, and the logistic regression calls six fences of prose in the
+test case table code) is refitted on all labels and written as a classifier folder::
 
     codereason/classifier/versions/<name>/weights.json   the model as JSON numbers (LearnedModel)
     codereason/classifier/versions/<name>/metrics.json   cross-validated metrics, overall and per source
@@ -27,25 +29,31 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from codereason.classifier import RULES_VERSION
 from codereason.classifier.estimator import CodeFeatures
-from codereason.classifier.features import FEATURE_NAMES
+from codereason.classifier.features import FEATURE_NAMES, has_candidate
 from codereason.classifier.learned import LearnedModel
 from codereason.errors import ConfigError
 from codereason.labels import evaluate, source_group, wilson_interval
 
 CANDIDATES = ("logistic_regression", "gradient_boosting")
+TIE_ORDER = ("gradient_boosting", "logistic_regression")  # first wins a tie
 DEFAULT_FOLDS = 5
 DEFAULT_SEED = 0
 
 
 def make_candidate(name: str, seed: int = DEFAULT_SEED):
-    """A fresh, unfitted candidate model working on the feature matrix.
+    """A fresh, unfitted candidate model on the feature matrix, behind the candidate gate (:class:`GatedCandidate`).
 
     Raises:
         ConfigError: ``name`` is not one of :data:`CANDIDATES`.
     """
+    return GatedCandidate(_inner_candidate(name, seed))
+
+
+def _inner_candidate(name: str, seed: int):
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -56,6 +64,42 @@ def make_candidate(name: str, seed: int = DEFAULT_SEED):
     if name == "gradient_boosting":
         return GradientBoostingClassifier(n_estimators=100, max_depth=2, learning_rate=0.1, random_state=seed)
     raise ConfigError.bad_choice("model", name, CANDIDATES)
+
+
+class GatedCandidate(ClassifierMixin, BaseEstimator):
+    """A candidate that is fitted on, and decides, only responses with a candidate segment.
+
+    Rows without any fence, unfenced run or inline span
+    (:func:`~codereason.classifier.features.has_candidate`) are predicted "not code" and left out
+    of fitting, exactly as :class:`~codereason.classifier.learned.LearnedModel` scores them; so a
+    text with nothing to show is never code because of its length or other global features.
+    """
+
+    def __init__(self, model=None):
+        self.model = model
+
+    def fit(self, X, y):
+        X, y = np.asarray(X, dtype=float), np.asarray(y)
+        gate = has_candidate(X)
+        self.classes_ = np.array([False, True])
+        self.model_ = clone(self.model).fit(X[gate], y[gate])
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        verdicts = np.zeros(len(X), dtype=bool)
+        gate = has_candidate(X)
+        if gate.any():
+            verdicts[gate] = self.model_.predict(X[gate]).astype(bool)
+        return verdicts
+
+    def predict_proba(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        proba = np.tile([1.0, 0.0], (len(X), 1))
+        gate = has_candidate(X)
+        if gate.any():
+            proba[gate] = self.model_.predict_proba(X[gate])
+        return proba
 
 
 @dataclass
@@ -112,8 +156,8 @@ def leave_one_source_out(features: np.ndarray, y: np.ndarray, groups: np.ndarray
 
 
 def select(cv: dict[str, dict[str, Any]]) -> str:
-    """The candidate with the best cross-validated F1, then accuracy; ties keep list order."""
-    return max(CANDIDATES, key=lambda n: (cv[n]["overall"]["f1"], cv[n]["overall"]["accuracy"], -CANDIDATES.index(n)))
+    """The candidate with the best cross-validated F1, then accuracy; ties follow :data:`TIE_ORDER`."""
+    return max(CANDIDATES, key=lambda n: (cv[n]["overall"]["f1"], cv[n]["overall"]["accuracy"], -TIE_ORDER.index(n)))
 
 
 def train(rows: list[dict[str, Any]], folds: int = DEFAULT_FOLDS, seed: int = DEFAULT_SEED,
@@ -215,7 +259,9 @@ def render_card(result: TrainingResult, name: str) -> str:
 _CARD = """# Classifier `{name}`: learned code-reasoning classifier
 
 - **Model**: `{chosen}` on {n_features} features of the rule classifier's segments, chosen by
-  cross-validated F1 between a scaled logistic regression and gradient boosting (100 trees, depth 2).
+  cross-validated F1 between a scaled logistic regression and gradient boosting (100 trees, depth 2;
+  ties go to gradient boosting). Both sit behind a gate: a response with no fence, unfenced run or
+  inline span is never code and is left out of fitting (it has no span to show).
 - **Weights**: `weights.json` (plain JSON numbers, format `codereason-learned-v1`; no pickle).
   Load with `CodeReasoningClassifier(mode="learned").fit(texts)` (the shipped default),
   `codereason.classifier.estimator.load_learned("codereason/classifier/versions/{name}")`, or `--mode learned` in the CLI.

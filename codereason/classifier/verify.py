@@ -47,6 +47,8 @@ _STRONG_NODES = frozenset({
     "import_statement", "import_from_statement", "function_definition",
     "class_definition", "decorated_definition", "for_statement", "while_statement",
 })
+# A line that prints or imports (checked on lines that parse on their own).
+_PRINT_OR_IMPORT = re.compile(r"print[ \t]*+\(|import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
 # Names a program may read without defining them.
 # Modules that maths programs use without importing them (Program-of-Thought's few-shot
 # prompts leave ``import math`` out) count as defined too.
@@ -111,7 +113,7 @@ def _python_parse(source: str, max_chars: int, keep: bool = True):
             error_bytes += node.end_byte - node.start_byte
         elif _is_executable(node):
             n_statements += 1
-            n_strong += node.type in _STRONG_NODES
+            n_strong += _is_strong(node)
     share = min(1.0, error_bytes / grammars.non_blank_bytes(data))
     return Evidence(n_statements, n_strong, share, "python"), (_Parsed(tree, root) if keep else None)
 
@@ -185,10 +187,15 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
         return _verdict("python" if evidence.n_statements and not evidence.error_share else None, evidence)
     if segment.style == "unfenced":
         if tag == "lean":
-            return _judge_lean(body, tagged=False)
-        alone = (segment.start < 64 and len(text) - segment.end < 64
-                 and not text[:segment.start].strip() and not text[segment.end:].strip())
-        return _judge_run(body, defined, alone)
+            lean = _judge_lean(body, tagged=False)
+            python = lean if lean.language else _judge_run(body, defined)  # Lean-looking lines may be Python
+            return python if python.language else lean
+        at_end = not text[segment.end:].strip()
+        alone = segment.start < 64 and len(text) - segment.end < 64 and not text[:segment.start].strip() and at_end
+        verdict = _judge_run(body, defined, alone)
+        if verdict.language or not at_end:
+            return verdict
+        return _judge_cut_run(body, defined, alone) or verdict
     if tag in patterns.OUTPUT_TAGS:
         return Verdict(None)
     if tag in patterns.PYTHON_TAGS:
@@ -337,15 +344,18 @@ def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
     evidence, root = _python_parse(body, MAX_SEGMENT_CHARS)
     if evidence.n_strong == 0 and _has_broken_strong_node(root):
         share = _error_node_share(root)
-        if share > 0.3:
+        if share > 0.3 and not _opens_with_a_program(body, root):
             return Verdict(None, f"unfenced run: a definition or loop, {round(100 * share)}% of bytes in error nodes")
         defined.add(body)
         return Verdict("python")
     if evidence.n_statements == 0:
+        if _opens_with_a_program(body, root) or (alone and _commented_display(body)):
+            defined.add(body)
+            return Verdict("python")
         return _verdict(None, evidence, "unfenced run: ")
     if evidence.n_strong >= 1:
         share = _error_node_share(root)
-        if share > 0.3:
+        if share > 0.3 and not _opens_with_a_program(body, root):
             return Verdict(None, f"unfenced run: {round(100 * share)}% of bytes in error nodes")
     else:
         reason = _chain_problem(body, evidence, root, defined, alone)
@@ -355,9 +365,48 @@ def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
     return Verdict("python")
 
 
+def _is_strong(node) -> bool:
+    """An import, definition or loop, or a Python 2 ``print "text"`` (no prose line parses as one)."""
+    if node.type == "print_statement":
+        return len(node.children) > 1 and node.children[1].type == "string"
+    return node.type in _STRONG_NODES
+
+
 def _has_broken_strong_node(root) -> bool:
     """A top-level import, definition or loop with a syntax error inside (``def f(n):`` whose body has one bad line)."""
     return any(node.type in _STRONG_NODES and node.has_error for node in root.children)
+
+
+def _opens_with_a_program(body: str, root) -> bool:
+    """The lines before the first broken one are a clean definition or loop: three lines or more, or a function that returns a value.
+
+    A model that begins a function and then degenerates (``def add(s):`` with two
+    good statements, then token salad) wrote code by the labelling convention.
+    """
+    first_error = min((node.start_byte for node in _nodes(root) if _innermost_error(node)), default=None)
+    if first_error is None:
+        return False
+    data = root.text
+    prefix = data[:data.rfind(b"\n", 0, first_error) + 1].decode("utf-8", "surrogatepass")
+    lines = [line for line in prefix.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    evidence, clean = _python_parse(prefix, MAX_SEGMENT_CHARS)
+    if evidence.n_strong == 0 or evidence.error_share:
+        return False
+    return len(lines) >= 3 or any(node.type == "return_statement" and node.named_children for node in _nodes(clean))
+
+
+def _innermost_error(node) -> bool:
+    """A missing node, or an ERROR node with no broken node inside (where the parse first failed, not the block it spoiled)."""
+    return node.is_missing or (node.type == "ERROR" and not any(child.type == "ERROR" or child.has_error for child in node.children))
+
+
+def _judge_cut_run(body: str, defined: Scope, alone: bool) -> Verdict | None:
+    """A run the response ends in, judged without its last line (cut off at the length limit), when that makes it a program."""
+    lines = body.rstrip().split("\n")
+    if sum(1 for line in lines if line.strip()) < 3:
+        return None
+    verdict = _judge_run("\n".join(lines[:-1]), defined, alone)
+    return verdict if verdict.language else None
 
 
 def _error_node_share(root) -> float:
@@ -390,10 +439,10 @@ def _chain_problem(body: str, evidence: Evidence, root, defined: Scope, alone: b
         return "maths notation (^ or a non-ASCII name)"
     if "#" not in body and _algebra_only(root):
         return "single-letter variables, no call, string, comment or display line (algebra written out)"
-    if sum(1 for line in body.splitlines() if line.strip()) < 2:
+    if sum(1 for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")) < 2:
         if not alone or evidence.error_share:
             return "a single line"
-        if not _computes(root):
+        if not _computes(root) and not _commented(body):
             return "a single line that computes nothing (a value written down)"
         undefined = _read_names(root) - _bound_names(root) - _BUILTIN_NAMES - _called_names(root)
         return "reads undefined names: " + ", ".join(sorted(undefined)[:5]) if undefined else ""
@@ -404,10 +453,10 @@ def _chain_problem(body: str, evidence: Evidence, root, defined: Scope, alone: b
         flows = flows or bool(reads & bound)
         bound |= _bound_names(node)
         read |= reads
-    if not flows and not read & defined.names():
+    if not flows and not read & defined.names() and not (_commented(body) and _python_only_syntax(root)):
         return "no statement reads a name defined before it"
     undefined = read - bound - _BUILTIN_NAMES - _called_names(root)
-    if undefined and not _marked_as_code(root, statements):
+    if undefined and not _marked_as_code(body, root, statements):
         undefined = sorted(undefined - defined.names())
         if undefined:
             return "reads undefined names: " + ", ".join(undefined[:5])
@@ -425,7 +474,7 @@ def _algebra_only(root) -> bool:
     if not bound or not all(_SINGLE_LETTER.fullmatch(name) for name in bound):
         return False
     statements = [node for node in root.children if node.type != "comment"]
-    if _marked_as_code(root, statements):
+    if _shows_values(statements):
         return False
     return not any(node.type in ("call", "comment", "string", "attribute", "subscript") for node in _nodes(root))
 
@@ -459,10 +508,42 @@ def _writes_maths(root) -> bool:
     return False
 
 
-def _marked_as_code(root, statements) -> bool:
-    """A ``#`` comment, or a last statement that only shows values (a notebook cell's display line)."""
-    if any(node.type == "comment" for node in root.children):
-        return True
+# Expressions only a program writes (maths has no ``a if c else b`` or ``[x for x in s]``).
+_PYTHON_ONLY_EXPRESSIONS = frozenset({"conditional_expression", "list_comprehension", "dictionary_comprehension",
+                                      "set_comprehension", "generator_expression", "keyword_argument", "lambda"})
+
+
+def _python_only_syntax(root) -> bool:
+    """Some expression is one only a program writes (:data:`_PYTHON_ONLY_EXPRESSIONS`)."""
+    return any(node.type in _PYTHON_ONLY_EXPRESSIONS for node in _nodes(root))
+
+
+def _commented(body: str) -> bool:
+    """Some line of the run is a ``#`` comment."""
+    return any(line.lstrip().startswith("#") for line in body.splitlines())
+
+
+def _commented_display(body: str) -> bool:
+    """``#`` comment lines and one line of bare names (``# Check the equation`` / ``equation``): a notebook cell.
+
+    Each name shown is an identifier no word is (``eq3_substituted``) or one the comment names
+    (a heading and a word, ``# Answer`` / ``five``, is not a cell).
+    """
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    shown = [line for line in lines if not line.startswith("#")]
+    if len(shown) != 1 or len(shown) == len(lines) or not patterns.DISPLAY_LINE.fullmatch(shown[0]):
+        return False
+    comment_words = set(re.findall(r"\w+", " ".join(line for line in lines if line.startswith("#"))))
+    return all(name in comment_words or not name.isalpha() for name in re.findall(r"\w+", shown[0]))
+
+
+def _marked_as_code(body: str, root, statements) -> bool:
+    """A ``#`` comment (a line of its own or after a statement), or a last statement that only shows values (a notebook cell's display line)."""
+    return _commented(body) or any(node.type == "comment" for node in root.children) or _shows_values(statements)
+
+
+def _shows_values(statements) -> bool:
+    """The last statement only shows values (a notebook cell's display line)."""
     last = statements[-1] if statements else None
     return last is not None and last.type == "expression_statement" and not _is_executable(last)
 
@@ -549,15 +630,14 @@ def _imported_name(node) -> bool:
 def _mostly_statement_lines(body: str, max_lines: int = 40) -> bool:
     """Line-by-line check for a Python fence whose whole parse failed (one broken line).
 
-    True when at least one line, and at least half of the non-comment lines,
-    parse on their own as executable statements.
+    True when at least half of the non-comment lines parse on their own as
+    executable statements, or one of them is a clean ``print(...)`` or import
+    (by the labelling convention, a Python fence with one such statement is code).
     """
     lines = [line.strip() for line in body.splitlines()[:max_lines]]
     lines = [line for line in lines if line and not line.startswith("#")]
-    if not lines:
-        return False
-    good = sum(1 for line in lines if _line_is_statement(line))
-    return good >= 1 and 2 * good >= len(lines)
+    good = [line for line in lines if _line_is_statement(line)]
+    return bool(good) and (2 * len(good) >= len(lines) or any(_PRINT_OR_IMPORT.match(line) for line in good))
 
 
 def _line_is_statement(line: str) -> bool:
