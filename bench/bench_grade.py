@@ -11,13 +11,13 @@ holds extracted answers, which are third-party text); ``--compare`` lists every
 response whose grade differs from such a file, e.g. one saved by the code of
 another commit.
 
-Before and after, alternating, four rounds on a quiet host (2026-12-02 evening), the old code
+Before and after, alternating, four rounds on a quiet host (2026-12-03 morning), the old code
 exported with ``git archive 4ce6744 | tar -x -C /tmp/old_code`` and run with
 ``PYTHONPATH=/tmp/old_code`` (its grades saved with ``--save``), then this code with ``--compare``
 (medians of the rounds; the README has every round):
 
-    before: lenient wall 17.5 s, CPU 33.8 s;  boxed wall 8.8 s, CPU 17.2 s
-    after:  lenient wall 10.3 s, CPU 19.7 s;  boxed wall 3.3 s, CPU 6.2 s   (0 grades differ)
+    before: lenient wall 14.4 s, CPU 28.0 s;  boxed wall 7.3 s, CPU 14.1 s
+    after:  lenient wall 6.1 s, CPU 11.6 s;   boxed wall 2.1 s, CPU 3.8 s   (0 grades differ)
 """
 
 from __future__ import annotations

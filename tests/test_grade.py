@@ -259,8 +259,10 @@ def test_the_pool_gives_the_grades_of_grade_on_real_responses(spurious_results):
 
 @pytest.mark.realdata
 def test_the_faster_latex_parse_gives_math_verifys_own_results_on_real_responses(spurious_results, monkeypatch):
-    """codereason.mathverify_parse (cached outcomes, SLL then LL) against math-verify's parse_latex_cached:
-    the same parses and grades on unboxed responses and on boxes the fast path leaves to math-verify."""
+    """codereason.mathverify_parse (cached outcomes, SLL then LL; the generic-point check before
+    simplify) against math-verify's parse_latex_cached and sympy_symbolic_eq: the same parses and
+    grades on unboxed responses and on boxes the fast path leaves to math-verify."""
+    import math_verify.grader as mv_grader
     import math_verify.parser as mv_parser
 
     from codereason import grade as grading
@@ -283,11 +285,42 @@ def test_the_faster_latex_parse_gives_math_verifys_own_results_on_real_responses
 
     grading._math_verify()
     assert mv_parser.parse_latex_cached is mathverify_parse.parse_latex
+    assert mv_grader.sympy_symbolic_eq is mathverify_parse.symbolic_eq
     ours = outcomes()
     monkeypatch.setattr(mv_parser, "parse_latex_cached", mathverify_parse.replaced)
+    monkeypatch.setattr(mv_grader, "sympy_symbolic_eq", mathverify_parse.replaced_symbolic_eq)
     theirs = outcomes()
     assert ours == theirs
     grading.parse_gold.cache_clear()
+
+
+def test_the_generic_point_check_never_refuses_what_simplify_proves_equal() -> None:
+    """Pairs that simplify proves equal (identities, cancellation of huge terms, removable points,
+    branches that hold on the reals) are never called different; different ones are, at once."""
+    import math_verify.grader as mv_grader
+    from sympy import Abs, Integer, Rational, Symbol, cos, exp, log, sin, sqrt
+
+    from codereason import grade as grading
+    from codereason import mathverify_parse
+
+    grading._math_verify()
+    x, y = Symbol("x", real=True), Symbol("y", real=True)
+    z, i = Symbol("z"), Symbol("i", real=False)
+    equal = [(sin(x) ** 2 + cos(x) ** 2, Integer(1)), ((x**2 - 1) / (x - 1), x + 1),
+             (Integer(10) ** 40 + x - Integer(10) ** 40 + y, x + y), (log(exp(x)), x), (sqrt(x**2), Abs(x)),
+             ((z + 1) ** 2, z**2 + 2 * z + 1), (((i + 1) / (1 - i)) ** 2, (i + 1) ** 2 / (i - 1) ** 2),
+             (Rational(1, 3) + x, (1 + 3 * x) / 3)]
+    different = [(Integer(6), ((i + 1) / (1 - i)) ** 100), (Integer(480), x * y**2),
+                 (x + Rational(1, 10**6), x), (Integer(2), sqrt((1 - x) / x))]
+    for a, b in equal:
+        assert not mathverify_parse.differ_at_a_generic_point(a, b), (a, b)
+        assert mathverify_parse.replaced_symbolic_eq(a, b) and mv_grader.sympy_symbolic_eq(a, b), (a, b)
+    for a, b in different:
+        assert mathverify_parse.differ_at_a_generic_point(a, b), (a, b)
+        assert not mathverify_parse.replaced_symbolic_eq(a, b) and not mv_grader.sympy_symbolic_eq(a, b), (a, b)
+    # equal at the point but not everywhere (|x| = x for x > 0): left to simplify, which says no
+    assert not mathverify_parse.differ_at_a_generic_point(sqrt(x**2), x)
+    assert not mv_grader.sympy_symbolic_eq(sqrt(x**2), x)
 
 
 def _children(pid: int) -> list[int]:
