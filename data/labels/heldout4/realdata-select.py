@@ -36,6 +36,8 @@ SEED = 20261205
 RARE = 2
 ROOT = Path(os.environ.get("CODEREASON_REALDATA", "/work/shared/realdata"))
 LABELS = Path(__file__).resolve().parent.parent
+# The label sets that existed when this one was drawn (later sets must not change a rerun).
+EARLIER_SETS = ('heldout', 'heldout2', 'heldout3')
 
 TARGETS = {
     "theoremqa-pot-cot-multimodel": 25,
@@ -293,10 +295,8 @@ def strata_of(u, folder):
 
 def existing_keys():
     keys, lean_files = set(), set()
-    files = glob.glob(str(LABELS / "*.jsonl")) + glob.glob(str(LABELS / "heldout*" / "*.jsonl"))
+    files = glob.glob(str(LABELS / "*.jsonl")) + [f for name in EARLIER_SETS for f in glob.glob(str(LABELS / name / "*.jsonl"))]
     for path in sorted(files):
-        if "/heldout4/" in path:
-            continue
         for line in open(path, encoding="utf-8"):
             if line.strip():
                 row = json.loads(line)

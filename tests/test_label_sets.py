@@ -1,0 +1,35 @@
+"""The held-out label sets stay reproducible: each seeded selection script, rerun today, chooses
+exactly the keys its label file holds (later label sets must not change an earlier set's draw)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+LABELS = REPO / "data" / "labels"
+# The selection scripts that print one key per line to stdout, and the label file each one chose.
+SCRIPTS = ["heldout2/programs", "heldout3/programs", "heldout4/realdata", "heldout5/programs",
+           "heldout5/families", "heldout6/programs", "heldout6/families"]
+
+
+def _keys(lines) -> list[tuple]:
+    rows = [json.loads(line) for line in lines if line.strip()]
+    return [(r["source"], r["record"], r["sample"], r.get("pointer")) for r in rows]
+
+
+@pytest.mark.slow  # about 20 s per script: out of make test-fast
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_a_selection_script_still_chooses_its_label_files_keys(name, realdata) -> None:
+    env = {**os.environ, "CODEREASON_REALDATA": str(realdata), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, str(LABELS / f"{name}-select.py")], capture_output=True, text=True,
+                         env=env, cwd=REPO, check=True, timeout=600)
+    chosen = _keys(out.stdout.splitlines())
+    labelled = _keys((LABELS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines())
+    assert sorted(chosen) == sorted(labelled) and len(set(chosen)) == len(chosen)
