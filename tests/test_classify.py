@@ -158,6 +158,22 @@ CASES = [
     Case("# Answer\nfive", False, None, None, "a markdown heading and a word is not a notebook cell"),
     Case("# Correcting the error\ngcd_value = x_values[0] if x_values else 0\ng2 = d_value if d_value else 0",
          True, "unfenced", "python", "commented assignments with a conditional expression (syntax maths never writes)"),
+    # --- rules-v5 ---------------------------------------------------------------------
+    Case("count, Mode.FAST);\n\n        if (status == Mode.READY) {\n            player = Player.create(getContext(), "
+         "item.getSoundId());\n            player.start();\n        }\n    }\n\n    @Override\n    protected void onPause() {\n"
+         "        super.onPause();\n        release();\n    }\n\n    private void release() {\n        if (player != null) {\n"
+         "            player.release();\n            player = null;\n        }\n    }\n}", True, "unfenced", "java",
+         "Java regurgitated outside fences, cut mid-statement: the stretch is judged whole by the Java grammar"),
+    Case("total = 12.5;\n\n            // Show the total in another format\n            Console.WriteLine(\"{0:F2}\", total);\n\n"
+         "            // Show the total in another format\n            Console.WriteLine(\"{0:E2}\", total);\n\n"
+         "            // Show the total in another format\n            Console.WriteLine(\"{0:N2}\", total);",
+         True, "unfenced", "csharp", "C# statements outside fences (Console.WriteLine is C#'s signature)"),
+    Case("In Java you would write a public class with a main method; here we only count: 3 + 4 = 7.",
+         False, None, None, "a sentence about a Java class holds the signature but no statement the grammar accepts"),
+    Case("The tangent can be written as a sigmoid by setting `x = tanh(z)`, where z is real.", False, None, None,
+         "an inline assignment to a one-letter name in a sentence is a substitution, as in maths"),
+    Case("Then run `total_cost = compute_cost(items)` and print it.", True, "inline", "python",
+         "an inline assignment from a call to a named variable is still code"),
 ]
 
 

@@ -33,3 +33,16 @@ def test_a_selection_script_still_chooses_its_label_files_keys(name, realdata) -
     chosen = _keys(out.stdout.splitlines())
     labelled = _keys((LABELS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines())
     assert sorted(chosen) == sorted(labelled) and len(set(chosen)) == len(chosen)
+
+
+def test_the_definition_cases_label_files_match_the_case_table() -> None:
+    """data/labels/definition-cases.jsonl and its texts are the case table as written now (rerun the maker)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("definition_cases_make", LABELS / "definition-cases-make.py")
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    texts, keys = maker.rows()
+    assert (LABELS / "texts" / "definition-cases.jsonl").read_text(encoding="utf-8").splitlines() == texts, \
+        "the case table changed: run .venv/bin/python data/labels/definition-cases-make.py"
+    assert (LABELS / "definition-cases.jsonl").read_text(encoding="utf-8").splitlines() == keys

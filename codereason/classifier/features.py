@@ -8,6 +8,7 @@ from typing import Iterable
 import numpy as np
 
 from codereason.classifier import patterns
+from codereason.classifier.grammars import grammar_evidence
 from codereason.classifier.segments import candidate_segments
 from codereason.classifier.verify import judge_candidates, python_evidence, response_text
 
@@ -32,9 +33,14 @@ def has_candidate(features: np.ndarray) -> np.ndarray:
 def response_features(text: str) -> list[float]:
     """One response's feature vector, in :data:`FEATURE_NAMES` order."""
     fences, outside = candidate_segments(text)
-    segments = [*fences, *outside]
-    evidence = [python_evidence(text[s.start:s.end]) for s in segments if s.tag not in patterns.OUTPUT_TAGS]
-    verified = [s for s, verdict in judge_candidates(text, fences, outside) if verdict.language]
+    judged = judge_candidates(text, fences, outside)
+    # stretches judged whole in another language (no candidate was code) count as unfenced runs, by their grammar
+    candidates = {id(s) for s in (*fences, *outside)}
+    whole = [s for s, _ in judged if id(s) not in candidates]
+    evidence = [python_evidence(text[s.start:s.end]) for s in (*fences, *outside) if s.tag not in patterns.OUTPUT_TAGS]
+    evidence += [grammar_evidence(text[s.start:s.end], s.tag) for s in whole]
+    verified = [s for s, verdict in judged if verdict.language]
+    outside = [*outside, *whole]
     n_code_lines = sum(text.count("\n", s.start, s.end) + 1 for s in verified)
     return [
         len(fences),

@@ -86,7 +86,9 @@ OUTPUT_TAGS = {"output", "out", "stdout", "result", "results", "console"}
 # language, searched in the first few KB. Only a hint: the language's grammar decides.
 LANGUAGE_HINTS = {
     "cpp": re.compile(r"^[ \t]*+#include[ \t]*+[<\"]|\bstd::|\bcout[ \t]*+<<|\busing namespace\b", re.MULTILINE),
-    "java": re.compile(r"\bpublic[ \t]++(?:static[ \t]++)?(?:class|void)\b|\bSystem\.out\.print"),
+    "java": re.compile(r"\b(?:public|private|protected)[ \t]++(?:static[ \t]++)?(?:final[ \t]++)?(?:class|void)\b"
+                       r"|\bSystem\.out\.print|^[ \t]*+@Override\b", re.MULTILINE),
+    "csharp": re.compile(r"\bConsole\.Write(?:Line)?+[ \t]*+\(|^[ \t]*+using[ \t]++System\b", re.MULTILINE),
     "javascript": re.compile(r"\bconsole\.log[ \t]*+\(|\bfunction[ \t]++\w++[ \t]*+\(|^[ \t]*+(?:const|let|var)[ \t]++\w++[ \t]*+=",
                              re.MULTILINE),
     "rust": re.compile(r"\bfn[ \t]++\w++[ \t]*+\(|\bprintln![ \t]*+\(|\blet[ \t]++mut\b"),
@@ -100,6 +102,10 @@ LANGUAGE_HINTS = {
                        r"simp_all|simp|omega|field_simp|ring_nf|rfl|decide|positivity|aesop|rcases|obtain|rintro|"
                        r"interval_cases|native_decide|exact|refine)\b(?![ \t]*+[-+*/%]?=(?!=)|[.(])", re.MULTILINE),
 }
+
+# Languages whose grammars are strict enough to judge a whole stretch of prose-and-code outside fences
+# (text a model regurgitated, cut mid-statement): prose there is error, not statements.
+UNFENCED_LANGUAGES = ("cpp", "c", "java", "csharp", "javascript", "rust", "go")
 
 # A Lean 4 proof line: a tactic, a declaration, a `have`/`calc` step or a `<;>` combinator.
 LEAN_LINE = re.compile(

@@ -184,6 +184,8 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
     defined = Scope() if defined is None else defined
     if segment.style == "inline":
         evidence = python_evidence(body)
+        if evidence.n_statements == 1 and _MATHS_SUBSTITUTION.fullmatch(body.strip()):
+            return Verdict(None, "inline assignment to a one-letter name: a substitution in maths")
         return _verdict("python" if evidence.n_statements and not evidence.error_share else None, evidence)
     if segment.style == "unfenced":
         if tag == "lean":
@@ -209,6 +211,11 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
         evidence = grammar_evidence(body, language)
         return _verdict(language if evidence.n_statements and evidence.error_share <= 0.5 else None, evidence)
     return _judge_untagged_fence(body, tag, defined)
+
+
+# An inline span that only sets a one-letter name (``x = tanh(z)``, ``y_1 = f(x_0)``): prose that says
+# "by setting `x = tanh(z)`" substitutes, as in maths; code inline has a call, a print, a longer name.
+_MATHS_SUBSTITUTION = re.compile(r"[A-Za-z](?:_?+\d++)?+[ \t]*+=(?!=)[^=\n]*+")
 
 
 def response_text(value, where: str = "classify()") -> str:
@@ -239,8 +246,48 @@ def judge_candidates(text: str, fences: list[Segment], outside: list[Segment]) -
     features and the viewer's highlights read these same verdicts.
     """
     defined = Scope()
-    return [(segment, judge_segment(text, segment, defined))
-            for segment in sorted((*fences, *outside), key=attrgetter("start"))[:MAX_SEGMENTS]]
+    judged = [(segment, judge_segment(text, segment, defined))
+              for segment in sorted((*fences, *outside), key=attrgetter("start"))[:MAX_SEGMENTS]]
+    if not any(verdict.language for _, verdict in judged):
+        judged.extend(_other_language_gaps(text, fences))
+    return judged
+
+
+def _other_language_gaps(text: str, fences: list[Segment]) -> list[tuple[Segment, Verdict]]:
+    """Stretches outside fences written in a language other than Python, judged whole by its grammar.
+
+    Only for a response in which no candidate was code, and only for the languages of
+    :data:`~codereason.classifier.patterns.UNFENCED_LANGUAGES` whose signature the stretch holds
+    (``@Override``, ``Console.WriteLine(``, ``#include``...): Java or C# a model regurgitated and
+    cut mid-statement is split into runs that fail as Python one by one. Only stretches with two or
+    more lines ending in ``;`` are looked at (the signature search costs more than the rest of the
+    classifier on long prose). Accepted with three or more statements and at most 30% of the bytes in
+    error nodes (prose around the code counts as error).
+    """
+    found = []
+    for start, end in _gaps(text, fences):
+        end = min(end, start + MAX_SEGMENT_CHARS)
+        body = text[start:end]
+        if body.count(";\n") + body.count(";\r\n") < 2:  # these languages end statements with `;`: a cheap first test
+            continue
+        language = hinted_language(body)
+        if language not in patterns.UNFENCED_LANGUAGES:
+            continue
+        evidence = grammar_evidence(body, language)
+        accepted = evidence.n_statements >= 3 and evidence.error_share <= 0.3
+        found.append((Segment(start, end, "unfenced", language), _verdict(language if accepted else None, evidence,
+                                                                          "unfenced text with a signature of ")))
+    return found
+
+
+def _gaps(text: str, fences: list[Segment]) -> list[tuple[int, int]]:
+    """The stretches of ``text`` outside the fences (their markers included), non-blank ones only."""
+    gaps, position = [], 0
+    for fence in sorted(fences, key=attrgetter("start")):
+        gaps.append((position, fence.start))
+        position = max(position, fence.end)
+    gaps.append((position, len(text)))
+    return [(start, end) for start, end in gaps if text[start:end].strip()]
 
 
 def _verdict(language: str | None, evidence: Evidence, prefix: str = "") -> Verdict:
