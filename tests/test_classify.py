@@ -174,6 +174,13 @@ CASES = [
          "an inline assignment to a one-letter name in a sentence is a substitution, as in maths"),
     Case("Then run `total_cost = compute_cost(items)` and print it.", True, "inline", "python",
          "an inline assignment from a call to a named variable is still code"),
+    # --- rules-v6 ---------------------------------------------------------------------
+    Case("import numpy as np\ndef solve():\n    grid = np.array([[1, 2],\n                     [3, 4]])\n    return grid.sum()",
+         True, "unfenced", "python", "an unfenced program whose expression continues inside open brackets"),
+    Case("/-\n  We bound x from both sides.\n  -/\n  constructor\n . nlinarith [sq_nonneg (x - 1)]\n . nlinarith [sq_nonneg (x + 1)]",
+         True, "unfenced", "lean", "Lean goals focused with an ASCII dot after a block comment"),
+    Case("The sum is (3 +\n  4) which is seven, and\nthe product (2 *\n  5) is ten.", False, None, None,
+         "prose whose parentheses span lines is not a run"),
 ]
 
 

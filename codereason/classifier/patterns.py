@@ -98,7 +98,7 @@ LANGUAGE_HINTS = {
     "julia": re.compile(r"^[ \t]*+(?:using[ \t]++[A-Z]\w*+|function[ \t]++\w)|\bprintln[ \t]*+\(", re.MULTILINE),
     "matlab": re.compile(r"^[ \t]*+(?:disp|fprintf)[ \t]*+\(|^[ \t]*+function[ \t]++\w++[ \t]*+=", re.MULTILINE),
     "bash": re.compile(r"^[ \t]*+(?:echo|export|cd|pip|ls|cat|grep)[ \t]++\S|^#!/bin/", re.MULTILINE),
-    "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|<;>|^[ \t]*+(?:nlinarith|linarith|norm_num|"
+    "lean": re.compile(r"^[ \t]*+(?:theorem|lemma|example)[ \t]|:=[ \t]*+by\b|<;>|^[ \t]*+(?:[·•.][ \t]++)?+(?:nlinarith|linarith|norm_num|"
                        r"simp_all|simp|omega|field_simp|ring_nf|rfl|decide|positivity|aesop|rcases|obtain|rintro|"
                        r"interval_cases|native_decide|exact|refine)\b(?![ \t]*+[-+*/%]?=(?!=)|[.(])", re.MULTILINE),
 }
@@ -120,6 +120,8 @@ LEAN_LINE = re.compile(
       | <;>
       | _[ \t]*+=                        # a calc step
       | [·•][ \t]                        # a focused goal
+      | \.[ \t]++(?:nlinarith|linarith|norm_num|simp_all|simp|exact|apply|rw|omega|ring_nf|field_simp|positivity
+          |aesop|decide|rfl|constructor|intro|use|refine|have|calc)\b   # a focused goal with an ASCII dot
     )""",
     re.VERBOSE,
 )

@@ -44,7 +44,7 @@ _RUN_SIGN_HERE = re.compile(_RUN_SIGN, re.VERBOSE | re.MULTILINE)
 _DISPLAY_AFTER = re.compile(r"\n" + _BLANK_OR_COMMENT_LINES + patterns.DISPLAY_LINE.pattern)
 # A line opening with a Lean tactic or declaration: a quick test (the leading "\n" lets the
 # regex engine skip from line break to line break) before the Lean hint's full regex.
-_LEAN_LINE_START = re.compile(r"\n[ \t]*+(?=[a-z<])(?:n(?:linarith|orm_num|ative_decide)|l(?:inarith|emma)|s(?:imp)|"
+_LEAN_LINE_START = re.compile(r"\n[ \t]*+(?:[·•.][ \t]++)?+(?=[a-z<])(?:n(?:linarith|orm_num|ative_decide)|l(?:inarith|emma)|s(?:imp)|"
                               r"o(?:mega|btain)|r(?:fl|ing_nf|cases|intro|efine)|d(?:ecide)|f(?:ield_simp)|p(?:ositivity)|"
                               r"a(?:esop)|i(?:nterval_cases)|e(?:xact)|t(?:heorem)|<;>)")
 
@@ -119,18 +119,56 @@ def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
     if not (_RUN_SIGN_HERE.match(text, start, end) or _RUN_SIGN_AFTER_NEWLINE.search(text, start, end)):
         return
     run_start = run_end = -1
-    n_lines = 0
+    n_lines = depth = 0
     for line_start in _candidate_line_starts(text, start, end):
+        if line_start <= run_end:  # a line the run took as a continuation inside its brackets
+            continue
         line_end = text.find("\n", line_start, end)
         line_end = end if line_end < 0 else line_end
+        if run_start >= 0 and depth > 0 and not _only_blank(text, run_end, line_start):
+            run_end, n_lines, depth = _through_open_brackets(text, run_end, end, n_lines, depth)
+            if line_start <= run_end:
+                continue
         if run_start >= 0 and _only_blank(text, run_end, line_start):
-            run_end, n_lines = line_end, n_lines + 1
+            run_end, n_lines, depth = line_end, n_lines + 1, depth + _bracket_depth(text, line_start, line_end)
             continue
         if run_start >= 0:
             yield from _run_segment(text, run_start, run_end, n_lines)
-        run_start, run_end, n_lines = line_start, line_end, 1
+        run_start, run_end, n_lines, depth = line_start, line_end, 1, _bracket_depth(text, line_start, line_end)
     if run_start >= 0:
         yield from _run_segment(text, run_start, run_end, n_lines)
+
+
+# A line that may continue an expression left open by the line before (indented, or opening with a
+# bracket, quote, digit or sign): `image = np.array([[7, 1],` then `                 [3, 3]])`.
+_CONTINUATION = re.compile(r"[ \t]|[\])}\[({'\"\d+\-.]")
+# At most this many lines are taken to close a run's open brackets.
+MAX_CONTINUATION_LINES = 20
+
+
+def _bracket_depth(text: str, start: int, end: int) -> int:
+    """Opening minus closing brackets in ``text[start:end]`` (strings not told apart: a rough count)."""
+    return sum(text.count(b, start, end) for b in "([{") - sum(text.count(b, start, end) for b in ")]}")
+
+
+def _through_open_brackets(text: str, run_end: int, end: int, n_lines: int, depth: int) -> tuple[int, int, int]:
+    """``(run_end, n_lines, depth)`` after the lines that continue a run's open brackets.
+
+    Lines that look like continuations (:data:`_CONTINUATION`) are taken until the brackets close,
+    at most :data:`MAX_CONTINUATION_LINES`; if they do not close by then, nothing is taken.
+    """
+    position, taken, new_depth = run_end, 0, depth
+    while new_depth > 0 and taken < MAX_CONTINUATION_LINES and position < end:
+        line_start = position + 1
+        line_end = text.find("\n", line_start, end)
+        line_end = end if line_end < 0 else line_end
+        if line_start >= end or not text[line_start:line_end].strip() or not _CONTINUATION.match(text, line_start):
+            break
+        new_depth += _bracket_depth(text, line_start, line_end)
+        position, taken = line_end, taken + 1
+    if new_depth > 0:
+        return run_end, n_lines, depth
+    return position, n_lines + taken, new_depth
 
 
 def _candidate_line_starts(text: str, start: int, end: int) -> Iterator[int]:
