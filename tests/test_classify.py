@@ -181,6 +181,19 @@ CASES = [
          True, "unfenced", "lean", "Lean goals focused with an ASCII dot after a block comment"),
     Case("The sum is (3 +\n  4) which is seven, and\nthe product (2 *\n  5) is ten.", False, None, None,
          "prose whose parentheses span lines is not a run"),
+    # --- rules-v7 ---------------------------------------------------------------------
+    Case("-- Work it out.\n  calc\n    (2 + 3) * 4 = 5 * 4 := by\n      norm_num\n    _ = 20 := by norm_num",
+         True, "unfenced", "lean", "a Lean calc block: its first relation continues the calc line"),
+    Case("# Compute the shifted total\nshifted_total = (base_total + 7\nshifted_total", True, "unfenced", "python",
+         "a notebook cell with one broken assignment that shows the name it set"),
+    Case("# Define the step\ndef step(q):\n    return (q + 1\n\n# Apply it\nnext_value = step(2)\nnext_value", True, "unfenced",
+         "python", "a notebook cell whose definition does not parse, shown by the name it set"),
+    Case("# Answer\ntotal = 5 + 3\nIn words, the total is eight.", False, None, None,
+         "a heading, a formula and a sentence are not a cell"),
+    Case("using System;\nusing System.Linq;\nnamespace Demo\n{\n    class Program\n    {\n        static void Main()\n        {\n"
+         "            int x = 10;\n            Console.WriteLine(x);\n            x++;\n            Console.WriteLine(x);\n"
+         "            // Display the new value\n        ",
+         True, "unfenced", "csharp", "C# cut at the length limit inside its namespace: judged with its braces closed"),
 ]
 
 

@@ -16,7 +16,7 @@ LABELS = REPO / "data" / "labels"
 # The selection scripts that print one key per line to stdout, and the label file each one chose.
 SCRIPTS = ["heldout2/programs", "heldout3/programs", "heldout4/realdata", "heldout5/programs",
            "heldout5/families", "heldout6/programs", "heldout6/families", "heldout7/programs", "heldout7/families",
-           "heldout8/programs", "heldout8/families"]
+           "heldout8/programs", "heldout8/families", "heldout9/programs", "heldout9/families"]
 
 
 def _keys(lines) -> list[tuple]:

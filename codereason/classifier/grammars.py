@@ -192,7 +192,8 @@ def lean_evidence(source: str) -> Evidence:
     ``have``/``calc`` step or a ``<;>`` combinator (:data:`patterns.LEAN_LINE`)
     and holds something only Lean writes (``:= by``, ``linarith``, ``rw [``,
     ``⊢``, a subscripted hypothesis ``h₀``...); a deeper-indented line continues
-    the one above; comments are skipped. Every other non-blank line is "error".
+    the step above (a ``calc`` block's first relation continues ``calc``); comments are
+    skipped. Every other non-blank line is "error".
     """
     source = _LEAN_BLOCK_COMMENT.sub("", source)
     n_statements = n_strong = error_bytes = total = 0
@@ -208,8 +209,10 @@ def lean_evidence(source: str) -> Evidence:
             n_statements += 1
             n_strong += stripped.startswith(("theorem", "lemma", "have", "calc", "import"))
             indent = depth
-        elif patterns.LEAN_LINE.match(stripped) or 0 <= indent < depth:
-            continue  # a step without a Lean-only token, or a continued line: neither for nor against
+        elif patterns.LEAN_LINE.match(stripped):
+            indent = depth  # a step without a Lean-only token (`calc`): neither for nor against; its block continues it
+        elif 0 <= indent < depth:
+            continue  # a continued line: neither for nor against
         else:
             error_bytes += size
             indent = -1

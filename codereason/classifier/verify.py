@@ -262,10 +262,13 @@ def _other_language_gaps(text: str, fences: list[Segment]) -> list[tuple[Segment
     cut mid-statement is split into runs that fail as Python one by one. Only stretches with two or
     more lines ending in ``;`` are looked at (the signature search costs more than the rest of the
     classifier on long prose). Accepted with three or more statements and at most 30% of the bytes in
-    error nodes (prose around the code counts as error).
+    error nodes (prose around the code counts as error). A stretch the response ends in (cut at the
+    length limit) that fails is parsed again with its open braces closed, and the better parse kept: an
+    unclosed ``namespace {`` is otherwise one error node over the whole program.
     """
     found = []
     for start, end in _gaps(text, fences):
+        cut = end >= len(text.rstrip())
         end = min(end, start + MAX_SEGMENT_CHARS)
         body = text[start:end]
         if body.count(";\n") + body.count(";\r\n") < 2:  # these languages end statements with `;`: a cheap first test
@@ -274,10 +277,17 @@ def _other_language_gaps(text: str, fences: list[Segment]) -> list[tuple[Segment
         if language not in patterns.UNFENCED_LANGUAGES:
             continue
         evidence = grammar_evidence(body, language)
+        if cut and evidence.error_share > 0.3:
+            evidence = min(evidence, grammar_evidence(_braces_closed(body), language), key=attrgetter("error_share"))
         accepted = evidence.n_statements >= 3 and evidence.error_share <= 0.3
         found.append((Segment(start, end, "unfenced", language), _verdict(language if accepted else None, evidence,
                                                                           "unfenced text with a signature of ")))
     return found
+
+
+def _braces_closed(body: str) -> str:
+    """``body`` with a closing brace appended for each brace left open (string literals not told apart)."""
+    return body + "\n" + "}" * max(0, body.count("{") - body.count("}"))
 
 
 def _gaps(text: str, fences: list[Segment]) -> list[tuple[int, int]]:
@@ -389,6 +399,9 @@ def _judge_lean(body: str, tagged: bool) -> Verdict:
 def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
     """An unfenced run of code-like lines, decided as a whole (``alone``: the whole response)."""
     evidence, root = _python_parse(body, MAX_SEGMENT_CHARS)
+    if alone and evidence.error_share and _shows_what_it_assigned(body):
+        defined.add(body)
+        return Verdict("python")
     if evidence.n_strong == 0 and _has_broken_strong_node(root):
         share = _error_node_share(root)
         if share > 0.3 and not _opens_with_a_program(body, root):
@@ -582,6 +595,46 @@ def _commented_display(body: str) -> bool:
         return False
     comment_words = set(re.findall(r"\w+", " ".join(line for line in lines if line.startswith("#"))))
     return all(name in comment_words or not name.isalpha() for name in re.findall(r"\w+", shown[0]))
+
+
+# An assignment line's target: one name or several (`a, b = ...`), not a comparison.
+_ASSIGNED = re.compile(r"^([A-Za-z_]\w*+(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+)*+)[ \t]*+=(?!=)", re.MULTILINE)
+
+
+# A line only a program opens with: an import or the header of a definition or loop.
+_CELL_HEADER = re.compile(r"^(?:import[ \t]++\w|from[ \t]++[\w.]++[ \t]++import[ \t]|(?:def|class|for|while)[ \t])", re.MULTILINE)
+
+
+def _is_cell_header(line: str) -> bool:
+    """An import, or a ``def``/``class``/``for``/``while`` header ending in ``:``."""
+    found = _CELL_HEADER.match(line)
+    return bool(found) and (found.group().startswith(("import", "from")) or line.rstrip().endswith(":"))
+
+
+def _shows_what_it_assigned(body: str) -> bool:
+    """A notebook cell with a syntax error: ``#`` comments, assignments, and a last line showing a name they set.
+
+    Every other line is a comment, an assignment, an import, a definition or loop header or an indented
+    continuation, and the name shown is an
+    identifier no word is (``second_parentheses_result``): MathCoder's code messages whose one broken
+    assignment (``7.subs(...)``, an unclosed f-string) no parser accepts.
+    """
+    lines = [line for line in body.splitlines() if line.strip()]
+    if len(lines) < 3 or not any(line.lstrip().startswith("#") for line in lines):
+        return False
+    *steps, shown = lines
+    if not patterns.DISPLAY_LINE.fullmatch(shown.strip()) or shown[:1].isspace():
+        return False
+    assigned = set()
+    for line in steps:
+        if line.lstrip().startswith("#") or line[:1].isspace() or _is_cell_header(line):
+            continue
+        target = _ASSIGNED.match(line)
+        if not target:
+            return False
+        assigned.update(re.findall(r"\w+", target.group(1)))
+    shown_names = re.findall(r"\w+", shown)
+    return any(name in assigned and not name.isalpha() for name in shown_names)
 
 
 def _marked_as_code(body: str, root, statements) -> bool:

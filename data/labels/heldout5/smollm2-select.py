@@ -49,6 +49,7 @@ CODE_LINE = re.compile(
 INLINE = re.compile(r"`[^`\n]*[(=+*/%][^`\n]*`")
 CODE_TOKENS = re.compile(r"\(\)|==|\[\]|\{\}|;|->|\w\(\w")
 LEAVE_OUT = {"python-t1.0": 0, "python-t1.3": 0}
+FILE_PREFIX = "heldout5-smollm2-"  # the files read: data/labels/texts/FILE_PREFIX*.jsonl
 
 
 def repeated_line_share(text: str) -> float:
@@ -88,8 +89,8 @@ def stratum(r: dict) -> str:
 
 def main() -> None:
     chosen = []
-    for path in sorted(TEXTS.glob("heldout5-smollm2-*.jsonl")):
-        setting = path.stem.removeprefix("heldout5-smollm2-")
+    for path in sorted(TEXTS.glob(f"{FILE_PREFIX}*.jsonl")):
+        setting = path.stem.removeprefix(FILE_PREFIX)
         with open(path, encoding="utf-8", newline="\n") as handle:
             rows = [describe(record, line) for record, line in enumerate(handle)]
         rng = random.Random(f"{SEED}-{setting}")

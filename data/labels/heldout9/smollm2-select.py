@@ -4,7 +4,7 @@ Run from the repository root:
 
     PYTHONPATH=$PWD python data/labels/heldout9/smollm2-select.py > /tmp/chosen.json
 
-A copy of ``../heldout5/smollm2-select.py`` with the heldout9 files, seed and leave-out counts.
+``../heldout5/smollm2-select.py`` run with the heldout9 files, seed and leave-out counts.
 Reads every ``data/labels/texts/heldout9-smollm2-*.jsonl`` (our own generations, engine seed 89),
 computes the strata below per file from the ``response`` text with plain text rules (the
 codereason classifier is NOT imported or called), and chooses with one seeded stream per file
@@ -33,83 +33,17 @@ Prints per-file stratum sizes on stderr and the chosen keys (setting, record = 0
 stratum) as JSON on stdout, in a seeded shuffled order.
 """
 
-import collections
-import json
-import random
-import re
-import sys
+import importlib.util
 from pathlib import Path
 
-TEXTS = Path("data/labels/texts")
-SEED = "20261252"
-CODE_LINE = re.compile(
-    r"^\s*(>>>\s*)?(def |class |import |from \w+ import|print\(|for \w+ in |while |return |if .*:\s*$|[A-Za-z_]\w*(\[[^\]]*\])? = )",
-    re.M,
-)
-INLINE = re.compile(r"`[^`\n]*[(=+*/%][^`\n]*`")
-CODE_TOKENS = re.compile(r"\(\)|==|\[\]|\{\}|;|->|\w\(\w")
-LEAVE_OUT = {"python-t1.0": 0, "python-t1.2": 0}
+_spec = importlib.util.spec_from_file_location(
+    "heldout5_smollm2_select", Path(__file__).resolve().parent.parent / "heldout5" / "smollm2-select.py")
+heldout5 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(heldout5)
 
-
-def repeated_line_share(text: str) -> float:
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if len(lines) < 6:
-        return 0.0
-    return max(collections.Counter(lines).values()) / len(lines)
-
-
-def describe(record: int, line: str) -> dict:
-    row = json.loads(line)
-    text = row["response"]
-    return {
-        "record": record,
-        "python": "python" in text.lower(),
-        "fence": "```" in text or ">>>" in text,
-        "code_line": bool(CODE_LINE.search(text)),
-        "inline": bool(INLINE.search(text)),
-        "code_tokens": bool(CODE_TOKENS.search(text)),
-        "loop": row["provenance"]["finish_reason"] == "length" or repeated_line_share(text) > 0.3,
-    }
-
-
-def stratum(r: dict) -> str:
-    for flag, name in (
-        ("python", "P_python"),
-        ("fence", "K_fence"),
-        ("code_line", "C_codeline"),
-        ("inline", "I_inline"),
-        ("code_tokens", "Y_code_tokens"),
-        ("loop", "L_length_or_loop"),
-    ):
-        if r[flag]:
-            return name
-    return "R_rest"
-
-
-def main() -> None:
-    chosen = []
-    for path in sorted(TEXTS.glob("heldout9-smollm2-*.jsonl")):
-        setting = path.stem.removeprefix("heldout9-smollm2-")
-        with open(path, encoding="utf-8", newline="\n") as handle:
-            rows = [describe(record, line) for record, line in enumerate(handle)]
-        rng = random.Random(f"{SEED}-{setting}")
-        by = collections.defaultdict(list)
-        for r in rows:
-            by[stratum(r)].append(r["record"])
-        leave = LEAVE_OUT.get(setting, 0)
-        left_out = set()
-        for name in ("R_rest", "L_length_or_loop"):
-            k = min(leave - len(left_out), len(by[name]))
-            if k > 0:
-                left_out.update(rng.sample(by[name], k))
-        for name in sorted(by):
-            taken = [rec for rec in by[name] if rec not in left_out]
-            chosen += [{"setting": setting, "record": rec, "stratum": name} for rec in taken]
-            print(setting, name, "in file", len(by[name]), "chosen", len(taken), file=sys.stderr)
-    random.Random(SEED).shuffle(chosen)
-    print(len(chosen), "chosen", file=sys.stderr)
-    json.dump(chosen, sys.stdout, indent=0)
-
+heldout5.SEED = "20261252"
+heldout5.LEAVE_OUT = {"python-t1.0": 0, "python-t1.2": 0}
+heldout5.FILE_PREFIX = "heldout9-smollm2-"
 
 if __name__ == "__main__":
-    main()
+    heldout5.main()
