@@ -181,6 +181,12 @@ CASES = [
          True, "unfenced", "lean", "Lean goals focused with an ASCII dot after a block comment"),
     Case("The sum is (3 +\n  4) which is seven, and\nthe product (2 *\n  5) is ten.", False, None, None,
          "prose whose parentheses span lines is not a run"),
+    # --- rules-v8 ---------------------------------------------------------------------
+    Case("Here it is:\n```python\ntotal_count = 3 * 4\nfor part in the big tree of mine:\n    salad words go here and on\n"
+         "and on without end (( ]] \n```", True, "fenced", "python",
+         "a python fence opening with one clean statement, then degenerating"),
+    Case("```python\nThe answer is twelve apples\nthen the curve rises and and falls\n```", False, None, None,
+         "a python fence opening with a sentence, then prose"),
     # --- rules-v7 ---------------------------------------------------------------------
     Case("-- Work it out.\n  calc\n    (2 + 3) * 4 = 5 * 4 := by\n      norm_num\n    _ = 20 := by norm_num",
          True, "unfenced", "lean", "a Lean calc block: its first relation continues the calc line"),

@@ -316,17 +316,18 @@ def _judge_python_fence(body: str, defined: Scope) -> Verdict:
 
 
 def _opens_with_a_definition(body: str) -> bool:
-    """A Python fence whose first statement line is a clean import, definition or loop header.
+    """A Python fence whose first statement line is clean: an import, definition or loop header, or a statement.
 
-    The tag and such an opening say a program was begun (``import math``, then a
-    line that breaks): by the labelling convention a fence with one real statement
-    is code, however the rest of it degenerates.
+    The tag and such an opening say a program was begun (``import math`` or
+    ``factorial18 = 1``, then a line that breaks): by the labelling convention a fence
+    with one real statement is code, however the rest of it degenerates. A first
+    statement that writes maths (``^``) does not count.
     """
     for line in body.splitlines()[:40]:
         line = line.strip()
         if line and not line.startswith("#"):
             evidence = _line_evidence(line)
-            return evidence.n_strong >= 1 and evidence.error_share == 0.0
+            return evidence.error_share == 0.0 and (evidence.n_strong >= 1 or evidence.n_statements >= 1 and "^" not in line)
     return False
 
 
