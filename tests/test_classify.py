@@ -181,7 +181,7 @@ CASES = [
          True, "unfenced", "lean", "Lean goals focused with an ASCII dot after a block comment"),
     Case("The sum is (3 +\n  4) which is seven, and\nthe product (2 *\n  5) is ten.", False, None, None,
          "prose whose parentheses span lines is not a run"),
-    # --- rules-v8 ---------------------------------------------------------------------
+    # --- rules-v8 (above rules-v7: definition-cases.jsonl keys follow this order, learned-v8 was fitted on them) ---
     Case("Here it is:\n```python\ntotal_count = 3 * 4\nfor part in the big tree of mine:\n    salad words go here and on\n"
          "and on without end (( ]] \n```", True, "fenced", "python",
          "a python fence opening with one clean statement, then degenerating"),

@@ -266,9 +266,9 @@ def _other_language_gaps(text: str, fences: list[Segment]) -> list[tuple[Segment
     length limit) that fails is parsed again with its open braces closed, and the better parse kept: an
     unclosed ``namespace {`` is otherwise one error node over the whole program.
     """
-    found = []
+    found, text_end = [], len(text.rstrip())
     for start, end in _gaps(text, fences):
-        cut = end >= len(text.rstrip())
+        cut = end >= text_end
         end = min(end, start + MAX_SEGMENT_CHARS)
         body = text[start:end]
         if body.count(";\n") + body.count(";\r\n") < 2:  # these languages end statements with `;`: a cheap first test
@@ -309,13 +309,13 @@ def _judge_python_fence(body: str, defined: Scope) -> Verdict:
     evidence = python_evidence(body)
     if not _accept_tagged_python(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
-    if _accept_tagged_python(evidence) or _mostly_statement_lines(body) or _opens_with_a_definition(body):
+    if _accept_tagged_python(evidence) or _mostly_statement_lines(body) or _opens_with_a_statement(body):
         defined.add(body)
         return Verdict("python")
     return _verdict(None, evidence)
 
 
-def _opens_with_a_definition(body: str) -> bool:
+def _opens_with_a_statement(body: str) -> bool:
     """A Python fence whose first statement line is clean: an import, definition or loop header, or a statement.
 
     The tag and such an opening say a program was begun (``import math`` or
