@@ -200,6 +200,23 @@ CASES = [
          "            int x = 10;\n            Console.WriteLine(x);\n            x++;\n            Console.WriteLine(x);\n"
          "            // Display the new value\n        ",
          True, "unfenced", "csharp", "C# cut at the length limit inside its namespace: judged with its braces closed"),
+    # --- rules-v9 ---------------------------------------------------------------------
+    Case(f"Here is the Python solution to your problem:\n{FENCE}\ndef double(n):\n    return max(v for v in range(n) + 1 if v > 1))\n\n"
+         f"print(double(4))\n{FENCE}", True, "fenced", "python",
+         "an untagged fence after a line naming Python and ending in a colon is judged as a python fence"),
+    Case(f"Here is the Python idea:\n{FENCE}\nthe answer grows and grows (( ]]\nwe stop here and rest\n{FENCE}", False, None, None,
+         "prose in an untagged fence introduced as Python is still prose"),
+    Case("So I guess it is too heavy to match, and so on and on.\nprint(13 / 13)\nThen the words go on without end.",
+         True, "unfenced", "python", "a lone clean print(...) line amid prose is a statement only code writes"),
+    Case("squares = [45, 26, 56, 78]\nbiggest = max(squares) + (1 if squares else 0)) * 2\nsmallest = min(squares)\n"
+         "spread = biggest - smallest\nThen the salad words go on and on.", True, "unfenced", "python",
+         "assignment lines that parse one by one and pass names on, around one broken line"),
+    Case('[asy]\npair A, B, C;\nA = (0, 0);\nB = A + dir(60);\nC = B + dir(-60);\ndraw(A--B--C--A);\nlabel("$A$", A, SW);\n'
+         "[/asy]\nFind the angle at B.", False, None, None, "an Asymptote figure is not judged line by line as Python"),
+    Case("For instance `chr(100)` gives the letter d, which we then count.", True, "inline", "python",
+         "an inline call of a Python builtin with an argument is code"),
+    Case("The function is written `f(x)` here, and we want `f(2)`.", False, None, None,
+         "an inline call of a one-letter function is maths notation"),
 ]
 
 

@@ -20,6 +20,11 @@ FENCE_TAG = re.compile(r"[ \t]*+([A-Za-z0-9_+#.\-]*+)")
 
 # Inline code: a single-backtick span on one line, e.g. `x = solve(eq)` (at most 200 characters).
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]{3,200})`(?!`)")
+# A backtick span that calls a Python builtin or a maths library's function with arguments (`chr(100)`, `math.sqrt(2)`).
+INLINE_LIBRARY_CALL = re.compile(
+    r"(?:(?:math|np|numpy|sympy|sp|itertools|random|statistics|fractions|cmath)\.\w++"
+    r"|chr|ord|len|max|min|sum|range|sorted|int|float|str|round|pow|divmod|list|set|tuple|enumerate|zip|map|filter"
+    r"|any|all|bin|hex|oct|isinstance|reversed)\([^)\s][^\n]*+")
 
 # The start of a line (or of the text), then its indentation. Line patterns open with it, so
 # a search tries them only where a line starts, never again inside a line's runs.

@@ -244,11 +244,12 @@ def _lean_segment(run: list | None) -> Iterator[Segment]:
 
 
 def inline_spans(text: str, start: int, end: int) -> Iterator[Segment]:
-    """Single-backtick spans in ``text[start:end]`` whose content looks like a statement."""
+    """Single-backtick spans in ``text[start:end]`` whose content looks like a statement, or calls a builtin or maths library."""
     if text.find("`", start, end) < 0:
         return
     for match in patterns.INLINE_CODE.finditer(text, start, end):
-        if patterns.STRONG_CODE_LINE.match(match.group(1).strip()):
+        content = match.group(1).strip()
+        if patterns.STRONG_CODE_LINE.match(content) or patterns.INLINE_LIBRARY_CALL.fullmatch(content):
             yield Segment(match.start(1), match.end(1), "inline")
 
 

@@ -9,12 +9,17 @@ features and the viewer all read them.
 - A fence tagged with a language is parsed with that language's grammar.
 - An untagged or junk-tagged fence is tried as Python, then as the language its
   content points to (:func:`~codereason.classifier.grammars.hinted_language`);
-  text that no grammar accepts is not code, however code-like its tokens.
+  text that no grammar accepts is not code, however code-like its tokens. An
+  untagged fence after a line that names Python and ends in ``:`` is judged as a
+  fence tagged ``python``.
 - An unfenced run of code-like lines is decided as a whole: a run with an import,
   definition or loop as before; a chain of assignments only when it parses without
   errors as several statements, every variable it reads is defined (in the run,
   in earlier code of the response, or a builtin), some statement reads a name
   defined before it, and it writes no maths (``^`` powers, non-ASCII names).
+  A run refused as a whole is read line by line (:func:`_statement_lines_program`):
+  a clean ``print(...)`` or import line, or three or more clean statement lines
+  passing names on, make it code.
 """
 
 from __future__ import annotations
@@ -195,12 +200,15 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
         at_end = not text[segment.end:].strip()
         alone = segment.start < 64 and len(text) - segment.end < 64 and not text[:segment.start].strip() and at_end
         verdict = _judge_run(body, defined, alone)
-        if verdict.language or not at_end:
-            return verdict
-        return _judge_cut_run(body, defined, alone) or verdict
+        if not verdict.language and at_end:
+            verdict = _judge_cut_run(body, defined, alone) or verdict
+        if not verdict.language and not _inside_asymptote(text, segment.start) and _statement_lines_program(body):
+            defined.add(body)
+            return Verdict("python")
+        return verdict
     if tag in patterns.OUTPUT_TAGS:
         return Verdict(None)
-    if tag in patterns.PYTHON_TAGS:
+    if tag in patterns.PYTHON_TAGS or not tag and _introduced_as_python(text, segment.start):
         return _judge_python_fence(body, defined)
     language = patterns.OTHER_LANGUAGE_TAGS.get(tag)
     if language in grammars.NO_GRAMMAR:
@@ -313,6 +321,24 @@ def _judge_python_fence(body: str, defined: Scope) -> Verdict:
         defined.add(body)
         return Verdict("python")
     return _verdict(None, evidence)
+
+
+# The line before a fence says the fence holds Python: it names Python and ends in a colon
+# ("Here is the Python solution to your problem:").
+_NAMES_PYTHON = re.compile(r"\bpython\b", re.IGNORECASE)
+
+
+def _introduced_as_python(text: str, body_start: int) -> bool:
+    """An untagged fence whose opening line follows a line that names Python and ends in ``:``.
+
+    The prose has tagged the fence: it is judged as a fence tagged ``python``.
+    """
+    opener = text.rfind("\n", 0, max(0, body_start - 1))
+    if opener < 0:
+        return False
+    before = text[max(0, opener - 300):opener].rstrip()
+    line = before[before.rfind("\n") + 1:]
+    return line.rstrip(" \t*").endswith(":") and bool(_NAMES_PYTHON.search(line))
 
 
 def _opens_with_a_statement(body: str) -> bool:
@@ -726,6 +752,66 @@ def _imported_name(node) -> bool:
             return statement.child_by_field_name("module_name") != parent and parent.children[-1] == node
         return parent.children[0] == node  # import a.b binds a
     return False
+
+
+def _inside_asymptote(text: str, start: int) -> bool:
+    """``start`` lies in an ``[asy]`` figure (Asymptote, which MATH problems hold, reads line by line as assignments)."""
+    opened = text.rfind("[asy]", max(0, start - MAX_SEGMENT_CHARS), start)
+    return opened >= 0 and text.rfind("[/asy]", opened, start) < 0
+
+
+# A clean ``print(...)`` with an argument, or an import: a line only code writes.
+_PRINT_WITH_ARGUMENT = re.compile(r"print[ \t]*+\([ \t]*+[^)\s]")
+_IMPORT = re.compile(r"import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
+# A line that may be an assignment or a call (the cheap test before a line is parsed).
+_STATEMENT_LIKE = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]{0,80}+\])?+[ \t]*+(?:[-+*/%]?+=(?!=)|\()")
+# Longer lines are not parsed one by one (a salad line costs a parse of its length).
+_MAX_STATEMENT_LINE = 200
+
+
+def _statement_lines_program(body: str, max_lines: int = 40) -> bool:
+    """An unfenced run that no whole parse accepts, judged line by line.
+
+    A line that parses on its own as a clean ``print(...)`` with an argument, or an
+    import, is a statement only code writes (by the labelling convention one such
+    line is code, however the text around it degenerates). Otherwise three or more
+    lines that each parse on their own as executable statements, at least half of the
+    run's lines, where a later one reads a name an earlier one binds (a program with a
+    broken line or two); maths written as code (``^``, non-ASCII names, one-letter
+    algebra, equations between calls) does not count, nor do LaTeX lines.
+    """
+    lines = [line.strip() for line in body.splitlines()[:max_lines]]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    short = [line for line in lines if len(line) <= _MAX_STATEMENT_LINE and not _latex_line(line)]
+    return _has_a_print_or_import_line(short) or _lines_pass_names_on(short, len(lines))
+
+
+def _has_a_print_or_import_line(lines: list[str]) -> bool:
+    """One line parses on its own as a clean ``print(...)`` with an argument, or an import."""
+    return any((_PRINT_WITH_ARGUMENT.match(line) or _IMPORT.match(line)) and _line_is_statement(line) for line in lines)
+
+
+def _lines_pass_names_on(lines: list[str], n_lines: int) -> bool:
+    """Three or more clean statement lines, at least half of ``n_lines``, a later one reading a name an earlier one binds, no maths."""
+    clean = [line for line in lines if _STATEMENT_LIKE.match(line)]
+    if len(clean) < 3 or 2 * len(clean) < n_lines:
+        return False
+    clean = [line for line in clean if _line_is_statement(line)]
+    if len(clean) < 3 or 2 * len(clean) < n_lines:
+        return False
+    bound, flows = set(), False
+    for line in clean:
+        root = _python_parse(line + " pass" if line.endswith(":") else line, MAX_SEGMENT_CHARS)[1]
+        if _writes_maths(root) or _assigns_to_a_call(root):
+            return False
+        flows = flows or bool(_read_names(root) & bound)
+        bound |= _bound_names(root)
+    return flows and not all(_SINGLE_LETTER.fullmatch(name) for name in bound)
+
+
+def _latex_line(line: str) -> bool:
+    """A backslash outside any string literal (``\\frac``): LaTeX, not Python (and slow for the parser's recovery)."""
+    return "\\" in line and "'" not in line and '"' not in line
 
 
 def _mostly_statement_lines(body: str, max_lines: int = 40) -> bool:
