@@ -217,6 +217,22 @@ CASES = [
          "an inline call of a Python builtin with an argument is code"),
     Case("The function is written `f(x)` here, and we want `f(2)`.", False, None, None,
          "an inline call of a one-letter function is maths notation"),
+    # --- rules-v10 --------------------------------------------------------------------
+    Case("Try it:\n>>> x = 15 - 8\n7\nSo the answer is 7.", True, "unfenced", "python",
+         "a clean statement at a Python prompt is code"),
+    Case("Now:\n>>> Solving the simpler range it solves greatly\nand so on and on.", False, None, None,
+         "prose after a Python prompt is not a statement"),
+    Case(f"{FENCE}python\n// compute it first\nx = 2.0\nreturn lambda ((( ]]\nand (( then words\nmore (( words\n{FENCE}",
+         True, "fenced", "python", "a python fence opening with a C-style comment, then a clean statement, then junk"),
+    Case(f"We get:\n{FENCE}\ni = 20 + 2**1 = 22\nprint(i * n % 30)\nsum(i * n) = 90\n{FENCE}", True, "fenced", "python",
+         "an untagged fence of maths with one clean print(...) line"),
+    Case('So we write it out.\ndef slope_man(b):\n    return builder(f"{b ((( and (( then\n    more builder(( words here\nThe end.',
+         True, "unfenced", "python", "a clean def header over a body that never parses"),
+    Case("Then we keep the small ones.\nmulti_chars = [value for value in new_list if 0 <= value < 15]\n"
+         "keep = words and (( more words\nand that is all.", True, "unfenced", "python",
+         "one clean assignment written with a comprehension, among broken lines"),
+    Case("Snap\nv = const(Arr = 0x12A02)\nVict - VICTIM = **only 2 other people Pt**\nv + VI", False, None, None,
+         "a salad line that happens to parse as a call with a keyword argument is not code"),
 ]
 
 

@@ -25,7 +25,7 @@ MAX_KEYWORDS = 8  # per pattern, spread evenly over its sorted keywords
 # Keywords of the classifier's own shapes, for the slower whole-classify traps.
 CLASSIFY_KEYWORDS = ("for", "for i", "while", "def", "class", "import", "from", "print", "return", "x =", "x, y =",
                      "a[", "#include", "theorem", "have", ":= by", "<;>", "nlinarith", "rw [", "let", "fn", "#", "`",
-                     "```", "```python\n", "```cpp\n", "```lean4\n", "/-", "--", "h₀", "console.log(", "x <-")
+                     "```", "```python\n", "```cpp\n", "```lean4\n", "/-", "--", "h₀", "console.log(", "x <-", ">>>", ">>> x =")
 CONTEXTS = ("\n{}", "```\n{}\n```\n", "```python\n{}", "Text. {} more text.\n")
 RATIO = 5.0
 # Below this, a loaded machine's noise rules: a 4x input may take 5 ms more than 5x. Backtracking

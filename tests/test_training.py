@@ -1,4 +1,4 @@
-"""The learned classifier: JSON weights, training with cross-validation, the shipped learned-v9."""
+"""The learned classifier: JSON weights, training with cross-validation, the shipped learned-v10."""
 
 from __future__ import annotations
 
@@ -26,13 +26,15 @@ from tests.test_classify import CASES
 
 TEXTS = [c.text for c in CASES]
 LABELS = np.array([c.code for c in CASES])
-SHIPPED = classifiers_dir() / "learned-v9"
-# the design sets learned-v9 was trained on (heldout/ and heldout11/ stay out: the out-of-design checks),
+SHIPPED = classifiers_dir() / "learned-v10"
+# the design sets learned-v10 was trained on (heldout/ and heldout12/ stay out: the out-of-design checks;
+# heldout11/second-reader.jsonl is a second reading of part of heldout11, not a label set of its own),
 # and the definition's case table as labels (data/labels/definition-cases-make.py)
 LABEL_FILES = (sorted((REPO / "data" / "labels").glob("dev-*.jsonl"))
                + sorted((REPO / "data" / "labels").glob("indep-*.jsonl"))
                + [REPO / "data" / "labels" / "definition-cases.jsonl"]
-               + [p for n in (2, 3, 4, 5, 6, 7, 8, 9, 10) for p in sorted((REPO / "data" / "labels" / f"heldout{n}").glob("*.jsonl"))])
+               + [p for n in range(2, 12) for p in sorted((REPO / "data" / "labels" / f"heldout{n}").glob("*.jsonl"))
+                  if not p.name.startswith("second-reader")])
 runner = CliRunner()
 
 
@@ -80,7 +82,7 @@ def test_shipped_learned_model_loads_without_labels_and_keeps_the_contract() -> 
     assert clone(clf).get_params() == clf.get_params() and not hasattr(clone(clf), "model_")
     assert (load_learned(SHIPPED).predict(TEXTS) == LABELS).all()
     meta = default_learned_model().meta
-    assert meta["name"] == "learned-v9" and meta["rules_version"] == "rules-v9" and meta["sklearn_version"]
+    assert meta["name"] == "learned-v10" and meta["rules_version"] == "rules-v10" and meta["sklearn_version"]
 
 
 def test_classify_learned_mode_matches_the_case_table() -> None:
@@ -125,14 +127,14 @@ def test_training_on_the_labelled_set_is_honest_and_reproduces_the_shipped_model
     result = train(labelled, label_files=[str(p.relative_to(REPO)) for p in LABEL_FILES])
     assert len(result.oof[result.chosen]) == len(labelled)
     chosen = result.cv[result.chosen]["overall"]
-    # 2781 labels (heldout2-9 hold the hard degenerate and MathCoder cases): 0.998 and 0.976 out of fold
+    # 2995 labels (heldout2-11 hold the hard degenerate and MathCoder cases): 0.999 and 0.977 out of fold
     assert chosen["precision"] >= 0.99 and chosen["recall"] >= 0.965
     unseen = result.loso[result.chosen]["overall"]  # each source predicted by a model fitted on the others
-    assert unseen["precision"] >= 0.99 and unseen["recall"] >= 0.965  # 0.997 and 0.975
+    assert unseen["precision"] >= 0.99 and unseen["recall"] >= 0.965  # 1.000 and 0.977
     shipped = json.loads((SHIPPED / "metrics.json").read_text())
-    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "codereason/classifier/versions/learned-v9 is stale: retrain it"
-    write_classifier(result, tmp_path / "learned-v9")
-    fresh = json.loads((tmp_path / "learned-v9" / "weights.json").read_text())
+    assert shipped["cv"] == json.loads(json.dumps(result.cv)), "codereason/classifier/versions/learned-v10 is stale: retrain it"
+    write_classifier(result, tmp_path / "learned-v10")
+    fresh = json.loads((tmp_path / "learned-v10" / "weights.json").read_text())
     ours = json.loads((SHIPPED / "weights.json").read_text())
     assert fresh["params"] == ours["params"] and fresh["meta"]["labels_by_source"] == ours["meta"]["labels_by_source"]
 

@@ -10,7 +10,7 @@ import numpy as np
 from codereason.classifier import patterns
 from codereason.classifier.grammars import grammar_evidence
 from codereason.classifier.segments import candidate_segments
-from codereason.classifier.verify import judge_candidates, python_evidence, response_text
+from codereason.classifier.verify import judge_candidates, prompt_statements, python_evidence, response_text
 
 FEATURE_NAMES = (
     "n_fences", "n_python_fences", "n_other_language_fences", "n_output_fences", "n_untagged_fences",
@@ -34,11 +34,12 @@ def response_features(text: str) -> list[float]:
     """One response's feature vector, in :data:`FEATURE_NAMES` order."""
     fences, outside = candidate_segments(text)
     judged = judge_candidates(text, fences, outside)
-    # stretches judged whole in another language (no candidate was code) count as unfenced runs, by their grammar
+    # stretches judged whole where no candidate was code (another language, Python prompt lines) count as unfenced runs
     candidates = {id(s) for s in (*fences, *outside)}
     whole = [s for s, _ in judged if id(s) not in candidates]
     evidence = [python_evidence(text[s.start:s.end]) for s in (*fences, *outside) if s.tag not in patterns.OUTPUT_TAGS]
-    evidence += [grammar_evidence(text[s.start:s.end], s.tag) for s in whole]
+    evidence += [python_evidence("\n".join(prompt_statements(text[s.start:s.end]))) if s.tag == "pycon"
+                 else grammar_evidence(text[s.start:s.end], s.tag) for s in whole]
     verified = [s for s, verdict in judged if verdict.language]
     outside = [*outside, *whole]
     n_code_lines = sum(text.count("\n", s.start, s.end) + 1 for s in verified)

@@ -7,7 +7,8 @@ whole response):
   the end of the text, as truncated responses do);
 - ``unfenced``: a run of consecutive code-like lines outside fences: two or
   more, or one that only code has (an import, a ``def``, a ``print(``...); or,
-  in a response that writes Lean, a run of Lean tactic lines (tag ``lean``);
+  in a response that writes Lean, a run of Lean tactic lines (tag ``lean``); or a
+  run of Python prompt lines, ``>>> ...`` (tag ``pycon``);
 - ``inline``: a single-backtick span outside fences.
 
 A segment is a *candidate*; :mod:`codereason.classifier.verify` verifies it.
@@ -193,6 +194,31 @@ def _run_segment(text: str, start: int, end: int, n_lines: int) -> Iterator[Segm
         end, n_lines = display.end(), n_lines + 1
     if n_lines >= 2 or patterns.STRONG_CODE_LINE.match(text[start:end].strip()):
         yield Segment(start, min(end, start + MAX_SEGMENT_CHARS), "unfenced")
+
+
+# A Python prompt (``>>> `` or its continuation ``... ``) opening a line, after its indentation.
+_PROMPT = re.compile(patterns.LINE_START + r"(?:>>>|\.\.\.)(?:[ \t]|$)", re.MULTILINE)
+
+
+def repl_runs(text: str, start: int, end: int) -> Iterator[Segment]:
+    """Runs of Python prompt lines (``>>> x = 15 - 8``) in ``text[start:end]`` (tag ``pycon``), at most two lines of output between."""
+    if text.find(">>>", start, end) < 0:
+        return
+    run_start = run_end = -1
+    since_prompt, offset = 0, start
+    for line in text[start:end].splitlines(keepends=True):
+        if _PROMPT.match(line):
+            if run_start < 0:
+                run_start = offset
+            run_end, since_prompt = offset + len(line.rstrip()), 0
+        elif run_start >= 0:
+            since_prompt += 1
+            if since_prompt > 2 or not line.strip():
+                yield Segment(run_start, run_end, "unfenced", "pycon")
+                run_start = -1
+        offset += len(line)
+    if run_start >= 0:
+        yield Segment(run_start, run_end, "unfenced", "pycon")
 
 
 def lean_runs(text: str, start: int, end: int) -> Iterator[Segment]:

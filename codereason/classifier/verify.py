@@ -18,20 +18,25 @@ features and the viewer all read them.
   in earlier code of the response, or a builtin), some statement reads a name
   defined before it, and it writes no maths (``^`` powers, non-ASCII names).
   A run refused as a whole is read line by line (:func:`_statement_lines_program`):
-  a clean ``print(...)`` or import line, or three or more clean statement lines
-  passing names on, make it code.
+  a line only code writes (a clean ``print(...)``, import, ``def`` header, maths
+  library call, or an assignment with a comprehension or lambda), or three or more
+  clean statement lines passing names on, make it code; an untagged fence with such
+  a line is code too.
+- Lines at a Python prompt (``>>> x = 15 - 8``) are code when one of them, the
+  prompt taken off, is a clean statement.
 """
 
 from __future__ import annotations
 
 import builtins
 import re
+from itertools import islice
 from operator import attrgetter
 from typing import NamedTuple
 
 from codereason.classifier import grammars, patterns
 from codereason.classifier.grammars import Evidence, grammar_evidence, hinted_language
-from codereason.classifier.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment
+from codereason.classifier.segments import MAX_SEGMENT_CHARS, MAX_SEGMENTS, Segment, repl_runs
 
 # Characters of a segment tree-sitter reads first (whole lines up to this many);
 # a segment that this prefix does not settle is read again up to MAX_SEGMENT_CHARS.
@@ -193,6 +198,8 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
             return Verdict(None, "inline assignment to a one-letter name: a substitution in maths")
         return _verdict("python" if evidence.n_statements and not evidence.error_share else None, evidence)
     if segment.style == "unfenced":
+        if tag == "pycon":  # found by judge_candidates's fallback, not by candidate_segments
+            return _judge_session(body, defined)
         if tag == "lean":
             lean = _judge_lean(body, tagged=False)
             python = lean if lean.language else _judge_run(body, defined)  # Lean-looking lines may be Python
@@ -257,8 +264,22 @@ def judge_candidates(text: str, fences: list[Segment], outside: list[Segment]) -
     judged = [(segment, judge_segment(text, segment, defined))
               for segment in sorted((*fences, *outside), key=attrgetter("start"))[:MAX_SEGMENTS]]
     if not any(verdict.language for _, verdict in judged):
-        judged.extend(_other_language_gaps(text, fences))
+        prompts = _prompt_runs(text, fences, defined)
+        judged.extend(prompts)
+        if not any(verdict.language for _, verdict in prompts):
+            judged.extend(_other_language_gaps(text, fences))
     return judged
+
+
+def _prompt_runs(text: str, fences: list[Segment], defined: Scope) -> list[tuple[Segment, Verdict]]:
+    """Runs of Python prompt lines outside fences (:func:`~codereason.classifier.segments.repl_runs`), each judged.
+
+    Only for a response in which no candidate was code (the search would cost a scan of every response).
+    """
+    if ">>>" not in text:
+        return []
+    return [(run, _judge_session(text[run.start:run.end], defined))
+            for start, end in _gaps(text, fences) for run in islice(repl_runs(text, start, end), MAX_SEGMENTS)]
 
 
 def _other_language_gaps(text: str, fences: list[Segment]) -> list[tuple[Segment, Verdict]]:
@@ -328,6 +349,23 @@ def _judge_python_fence(body: str, defined: Scope) -> Verdict:
 _NAMES_PYTHON = re.compile(r"\bpython\b", re.IGNORECASE)
 
 
+def _judge_session(body: str, defined: Scope) -> Verdict:
+    """Lines at a Python prompt (``>>> for n in range(1, 7):``): code when one of them, the prompt taken off, is a clean statement.
+
+    A prompt is what only a Python session prints; prose and salad after one do not parse.
+    """
+    for statement in prompt_statements(body)[:40]:
+        if statement and len(statement) <= _MAX_STATEMENT_LINE and _line_is_statement(statement):
+            defined.add(statement + " pass" if statement.endswith(":") else statement)
+            return Verdict("python")
+    return Verdict(None, "python prompt lines: none is a clean statement")
+
+
+def prompt_statements(body: str) -> list[str]:
+    """What follows each ``>>>`` prompt of a run of prompt lines, stripped."""
+    return [line.lstrip()[3:].strip() for line in body.splitlines() if line.lstrip().startswith(">>>")]
+
+
 def _introduced_as_python(text: str, body_start: int) -> bool:
     """An untagged fence whose opening line follows a line that names Python and ends in ``:``.
 
@@ -351,7 +389,7 @@ def _opens_with_a_statement(body: str) -> bool:
     """
     for line in body.splitlines()[:40]:
         line = line.strip()
-        if line and not line.startswith("#"):
+        if line and not line.startswith(("#", "//")):  # a C-style comment line in a python fence is a comment too
             evidence = _line_evidence(line)
             return evidence.error_share == 0.0 and (evidence.n_strong >= 1 or evidence.n_statements >= 1 and "^" not in line)
     return False
@@ -366,7 +404,8 @@ def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
     evidence = python_evidence(body)
     if not _accept_untagged(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
-    if _accept_untagged(evidence) or _continues_a_cell(body, evidence, defined):
+    if _accept_untagged(evidence) or _continues_a_cell(body, evidence, defined) or (
+            not tag and _has_a_line_only_code_writes(_short_lines(body))):
         defined.add(body)
         return Verdict("python")
     tried = [evidence.describe()]
@@ -600,6 +639,10 @@ _PYTHON_ONLY_EXPRESSIONS = frozenset({"conditional_expression", "list_comprehens
                                       "set_comprehension", "generator_expression", "keyword_argument", "lambda"})
 
 
+# Of those, the ones a degenerate line does not write by chance (``f(a = 1)`` is salad as often as code).
+_PROGRAM_ONLY_EXPRESSIONS = _PYTHON_ONLY_EXPRESSIONS - {"keyword_argument"}
+
+
 def _python_only_syntax(root) -> bool:
     """Some expression is one only a program writes (:data:`_PYTHON_ONLY_EXPRESSIONS`)."""
     return any(node.type in _PYTHON_ONLY_EXPRESSIONS for node in _nodes(root))
@@ -760,35 +803,61 @@ def _inside_asymptote(text: str, start: int) -> bool:
     return opened >= 0 and text.rfind("[/asy]", opened, start) < 0
 
 
-# A clean ``print(...)`` with an argument, or an import: a line only code writes.
+# Openings of lines only code writes (each still has to parse on its own).
 _PRINT_WITH_ARGUMENT = re.compile(r"print[ \t]*+\([ \t]*+[^)\s]")
 _IMPORT = re.compile(r"import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
+_DEFINITION_HEADER = re.compile(r"(?:def|class)[ \t]++\w++[ \t]*+[(:]")
+_LIBRARY_CALL = re.compile(r"(?:math|np|numpy|sympy|sp|scipy|random|itertools|statistics|fractions|cmath|torch)\.\w++[ \t]*+\(")
 # A line that may be an assignment or a call (the cheap test before a line is parsed).
 _STATEMENT_LIKE = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]{0,80}+\])?+[ \t]*+(?:[-+*/%]?+=(?!=)|\()")
 # Longer lines are not parsed one by one (a salad line costs a parse of its length).
 _MAX_STATEMENT_LINE = 200
 
 
-def _statement_lines_program(body: str, max_lines: int = 40) -> bool:
+def _statement_lines_program(body: str) -> bool:
     """An unfenced run that no whole parse accepts, judged line by line.
 
-    A line that parses on its own as a clean ``print(...)`` with an argument, or an
-    import, is a statement only code writes (by the labelling convention one such
-    line is code, however the text around it degenerates). Otherwise three or more
-    lines that each parse on their own as executable statements, at least half of the
-    run's lines, where a later one reads a name an earlier one binds (a program with a
-    broken line or two); maths written as code (``^``, non-ASCII names, one-letter
-    algebra, equations between calls) does not count, nor do LaTeX lines.
+    A line only code writes (:func:`_has_a_line_only_code_writes`) makes it code (by the
+    labelling convention one such line is code, however the text around it degenerates).
+    Otherwise three or more lines that each parse on their own as executable statements,
+    at least half of the run's lines, where a later one reads a name an earlier one binds
+    (a program with a broken line or two); maths written as code (``^``, non-ASCII names,
+    one-letter algebra, equations between calls) does not count, nor do LaTeX lines.
     """
-    lines = [line.strip() for line in body.splitlines()[:max_lines]]
-    lines = [line for line in lines if line and not line.startswith("#")]
+    lines = _non_comment_lines(body)
     short = [line for line in lines if len(line) <= _MAX_STATEMENT_LINE and not _latex_line(line)]
-    return _has_a_print_or_import_line(short) or _lines_pass_names_on(short, len(lines))
+    return _has_a_line_only_code_writes(short) or _lines_pass_names_on(short, len(lines))
 
 
-def _has_a_print_or_import_line(lines: list[str]) -> bool:
-    """One line parses on its own as a clean ``print(...)`` with an argument, or an import."""
-    return any((_PRINT_WITH_ARGUMENT.match(line) or _IMPORT.match(line)) and _line_is_statement(line) for line in lines)
+def _non_comment_lines(body: str, max_lines: int = 40) -> list[str]:
+    """The stripped non-blank lines of ``body`` (its first ``max_lines``) that are not ``#`` comments."""
+    lines = [line.strip() for line in body.splitlines()[:max_lines]]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _short_lines(body: str) -> list[str]:
+    """The non-comment lines short enough, and free enough of LaTeX, to be parsed one by one."""
+    return [line for line in _non_comment_lines(body) if len(line) <= _MAX_STATEMENT_LINE and not _latex_line(line)]
+
+
+def _has_a_line_only_code_writes(lines: list[str]) -> bool:
+    """One line parses on its own as a statement no prose or maths writes.
+
+    A ``print(...)`` with an argument, an import, a ``def``/``class`` header, a call of a
+    maths library's function (``random.shuffle(cards)``), or an assignment written with
+    syntax only a program has (``pairs = [v for v in values if v > 2]``).
+    """
+    for line in lines:
+        if _PRINT_WITH_ARGUMENT.match(line) or _IMPORT.match(line) or _LIBRARY_CALL.match(line) or (
+                _DEFINITION_HEADER.match(line) and line.endswith(":")):
+            if _line_is_statement(line):
+                return True
+        elif "=" in line and _STATEMENT_LIKE.match(line) and _line_is_statement(line):
+            root = _python_parse(line, MAX_SEGMENT_CHARS)[1]
+            if root.children[0].children[0].type == "assignment" and any(
+                    node.type in _PROGRAM_ONLY_EXPRESSIONS for node in _nodes(root)):
+                return True
+    return False
 
 
 def _lines_pass_names_on(lines: list[str], n_lines: int) -> bool:
