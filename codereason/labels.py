@@ -164,6 +164,31 @@ def _index_responses(path: Path) -> dict[tuple[int, int], str]:
     return index
 
 
+# Which labels to score by the labeller's own doubt: a note that starts with ``borderline:``
+# marks a response a careful reader could label either way (``data/labels/README.md``).
+BORDERLINE_CHOICES = ("include", "exclude", "only")
+BORDERLINE_MARK = "borderline:"
+
+
+def is_borderline(row: dict[str, Any]) -> bool:
+    """The labeller marked this label borderline (its note starts with ``borderline:``)."""
+    return str(row.get("note", "")).lstrip().lower().startswith(BORDERLINE_MARK)
+
+
+def select_by_borderline(rows: list[dict[str, Any]], how: str = "include") -> list[dict[str, Any]]:
+    """The labels to score: all of them (``include``), those the labeller was sure of (``exclude``), or the borderline ones (``only``).
+
+    >>> rows = [{"note": "borderline: one call in salad"}, {"note": "a python fence"}]
+    >>> [len(select_by_borderline(rows, how)) for how in BORDERLINE_CHOICES]
+    [2, 1, 1]
+    """
+    if how not in BORDERLINE_CHOICES:
+        raise ConfigError.bad_choice("borderline", how, BORDERLINE_CHOICES)
+    if how == "include":
+        return list(rows)
+    return [row for row in rows if is_borderline(row) == (how == "only")]
+
+
 def evaluate(y_true, y_pred) -> dict[str, Any]:
     """Precision, recall, F1, accuracy and the confusion matrix (scikit-learn metrics)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support

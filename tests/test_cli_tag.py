@@ -136,6 +136,33 @@ def test_eval_classifier_gives_the_numbers_the_readme_quotes(realdata) -> None:
     assert measured == quoted
 
 
+def test_eval_classifier_scores_the_sure_and_the_borderline_labels_apart(realdata, tmp_path) -> None:
+    """``--borderline exclude`` scores the labels the labeller was sure of, says how many it left out; ``only`` the rest."""
+    from pathlib import Path
+
+    from codereason.labels import is_borderline, load_labels
+
+    labels = Path(__file__).resolve().parent.parent / "data" / "labels" / "heldout12" / "smollm2.jsonl"
+    rows = load_labels([labels])
+    n_borderline = sum(map(is_borderline, rows))
+    assert 0 < n_borderline < len(rows)
+    matrices = {}
+    for how, expected in (("include", len(rows)), ("exclude", len(rows) - n_borderline), ("only", n_borderline)):
+        out = tmp_path / f"{how}.json"
+        result = runner.invoke(app, ["eval-classifier", str(labels), "--realdata", str(realdata), "--mode", "ast",
+                                     "--json", str(out), "--borderline", how])
+        assert result.exit_code == 0, result.output
+        written = json.loads(out.read_text())
+        assert written["n"] == expected
+        matrices[how] = {k: written["scores"][0][k] for k in ("tn", "fp", "fn", "tp")}
+        if how != "include":
+            assert f"scoring {expected} of {len(rows)} labels ({len(rows) - expected} left out)" in result.output
+            assert (written["borderline"], written["n_labels"]) == (how, len(rows))
+    assert {k: matrices["exclude"][k] + matrices["only"][k] for k in matrices["include"]} == matrices["include"]
+    bad = runner.invoke(app, ["eval-classifier", str(labels), "--realdata", str(realdata), "--borderline", "maybe"])
+    assert bad.exit_code != 0 and "--borderline must be one of 'include', 'exclude', 'only'" in str(bad.exception)
+
+
 @pytest.mark.slow  # 400,000 lines: out of make test-fast
 def test_ctrl_c_stops_cleanly_and_keeps_complete_records(tmp_path) -> None:
     source = tmp_path / "big.jsonl"

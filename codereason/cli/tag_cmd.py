@@ -27,6 +27,7 @@ from codereason.cli._common import (
     row_writer,
 )
 from codereason.cli._ray import RAY_OPTION
+from codereason.labels import BORDERLINE_CHOICES
 
 
 @app.command()
@@ -83,21 +84,38 @@ def eval_classifier(
     show_errors: bool = typer.Option(False, "--show-errors", help="List every misclassified key."),
     by_source: bool = typer.Option(False, "--by-source", help="Score each real-data folder apart (95% Wilson intervals), then pooled."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores to this JSON file."),
+    borderline: str = typer.Option(BORDERLINE_CHOICES[0], "--borderline",
+                                   help="Labels whose note starts with 'borderline:': " + ", ".join(BORDERLINE_CHOICES)
+                                   + " (exclude: score only the labels the labeller was sure of)."),
 ) -> None:
     """Precision, recall, F1 and confusion matrix of each classifier mode on hand labels."""
     from codereason.classifier import classify
-    from codereason.errors import InputFormatError
-    from codereason.labels import attach_texts, describe_key, evaluate, evaluate_by_source, load_labels, realdata_root
+    from codereason.errors import ConfigError, InputFormatError
+    from codereason.labels import (
+        attach_texts,
+        describe_key,
+        evaluate,
+        evaluate_by_source,
+        load_labels,
+        realdata_root,
+        select_by_borderline,
+    )
     from codereason.writers import check_output_path, replaced_on_success
 
     for mode in modes:
         check_mode(mode)
+    if borderline not in BORDERLINE_CHOICES:
+        raise ConfigError.bad_choice("--borderline", borderline, BORDERLINE_CHOICES)
     for path in labels:
         if not path.is_file():
             raise InputFormatError(f"{path}: no such label file")
     check_output_path(json_out, None, labels, "--json")
     root = realdata_root(realdata)
-    rows = attach_texts(load_labels(labels), root)
+    labelled = attach_texts(load_labels(labels), root)
+    rows = select_by_borderline(labelled, borderline)
+    if len(rows) != len(labelled):
+        typer.echo(f"--borderline {borderline}: scoring {len(rows)} of {len(labelled)} labels "
+                   f"({len(labelled) - len(rows)} left out)", err=True)
     truth = [bool(r["label"]) for r in rows]
     table, detailed = [], {}
     for mode in modes:
@@ -117,6 +135,8 @@ def eval_classifier(
     print_table(table, title=f"classifier vs {len(rows)} hand labels")
     if json_out:
         scores = {"labels": [str(p) for p in labels], "n": len(rows), "scores": detailed or table}
+        if borderline != BORDERLINE_CHOICES[0]:
+            scores.update(borderline=borderline, n_labels=len(labelled))
         with replaced_on_success(json_out) as temp:
             temp.write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
 
