@@ -344,11 +344,6 @@ def _judge_python_fence(body: str, defined: Scope) -> Verdict:
     return _verdict(None, evidence)
 
 
-# The line before a fence says the fence holds Python: it names Python and ends in a colon
-# ("Here is the Python solution to your problem:").
-_NAMES_PYTHON = re.compile(r"\bpython\b", re.IGNORECASE)
-
-
 def _judge_session(body: str, defined: Scope) -> Verdict:
     """Lines at a Python prompt (``>>> for n in range(1, 7):``): code when one of them, the prompt taken off, is a clean statement.
 
@@ -364,6 +359,11 @@ def _judge_session(body: str, defined: Scope) -> Verdict:
 def prompt_statements(body: str) -> list[str]:
     """What follows each ``>>>`` prompt of a run of prompt lines, stripped."""
     return [line.lstrip()[3:].strip() for line in body.splitlines() if line.lstrip().startswith(">>>")]
+
+
+# The line before a fence says the fence holds Python: it names Python and ends in a colon
+# ("Here is the Python solution to your problem:").
+_NAMES_PYTHON = re.compile(r"\bpython\b", re.IGNORECASE)
 
 
 def _introduced_as_python(text: str, body_start: int) -> bool:
@@ -405,7 +405,7 @@ def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
     if not _accept_untagged(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
     if _accept_untagged(evidence) or _continues_a_cell(body, evidence, defined) or (
-            not tag and _has_a_line_only_code_writes(_short_lines(body))):
+            not tag and _has_a_line_only_code_writes(_short_lines(_non_comment_lines(body)))):
         defined.add(body)
         return Verdict("python")
     tried = [evidence.describe()]
@@ -825,7 +825,7 @@ def _statement_lines_program(body: str) -> bool:
     one-letter algebra, equations between calls) does not count, nor do LaTeX lines.
     """
     lines = _non_comment_lines(body)
-    short = [line for line in lines if len(line) <= _MAX_STATEMENT_LINE and not _latex_line(line)]
+    short = _short_lines(lines)
     return _has_a_line_only_code_writes(short) or _lines_pass_names_on(short, len(lines))
 
 
@@ -835,9 +835,9 @@ def _non_comment_lines(body: str, max_lines: int = 40) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _short_lines(body: str) -> list[str]:
-    """The non-comment lines short enough, and free enough of LaTeX, to be parsed one by one."""
-    return [line for line in _non_comment_lines(body) if len(line) <= _MAX_STATEMENT_LINE and not _latex_line(line)]
+def _short_lines(lines: list[str]) -> list[str]:
+    """The lines short enough, and free enough of LaTeX, to be parsed one by one."""
+    return [line for line in lines if len(line) <= _MAX_STATEMENT_LINE and not _latex_line(line)]
 
 
 def _has_a_line_only_code_writes(lines: list[str]) -> bool:
