@@ -20,9 +20,11 @@ FENCE_TAG = re.compile(r"[ \t]*+([A-Za-z0-9_+#.\-]*+)")
 
 # Inline code: a single-backtick span on one line, e.g. `x = solve(eq)` (at most 200 characters).
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]{3,200})`(?!`)")
+# Maths modules (and their usual aliases) a program calls into, often without importing them.
+MATHS_MODULES = ("math", "np", "numpy", "sympy", "sp", "itertools", "random", "statistics", "fractions", "cmath")
 # A backtick span that calls a Python builtin or a maths library's function with arguments (`chr(100)`, `math.sqrt(2)`).
 INLINE_LIBRARY_CALL = re.compile(
-    r"(?:(?:math|np|numpy|sympy|sp|itertools|random|statistics|fractions|cmath)\.\w++"
+    r"(?:(?:" + "|".join(MATHS_MODULES) + r")\.\w++"
     r"|chr|ord|len|max|min|sum|range|sorted|int|float|str|round|pow|divmod|list|set|tuple|enumerate|zip|map|filter"
     r"|any|all|bin|hex|oct|isinstance|reversed)\([^)\s][^\n]*+")
 

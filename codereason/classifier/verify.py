@@ -62,8 +62,7 @@ _PRINT_OR_IMPORT = re.compile(r"print[ \t]*+\(|import[ \t]|from[ \t]++[\w.]++[ \
 # Names a program may read without defining them.
 # Modules that maths programs use without importing them (Program-of-Thought's few-shot
 # prompts leave ``import math`` out) count as defined too.
-_BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "math", "np", "numpy", "sympy", "sp", "scipy",
-                                             "itertools", "fractions", "statistics", "random", "cmath", "decimal"}
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "scipy", "decimal", *patterns.MATHS_MODULES}
 # Nodes whose identifiers (in the given field) are bound, not read.
 _BINDING_FIELDS = {"assignment": "left", "augmented_assignment": "left", "for_statement": "left",
                    "for_in_clause": "left", "named_expression": "name", "function_definition": "name",
@@ -351,7 +350,7 @@ def _judge_session(body: str, defined: Scope) -> Verdict:
     """
     for statement in prompt_statements(body)[:40]:
         if statement and len(statement) <= _MAX_STATEMENT_LINE and _line_is_statement(statement):
-            defined.add(statement + " pass" if statement.endswith(":") else statement)
+            defined.add(_with_body(statement))
             return Verdict("python")
     return Verdict(None, "python prompt lines: none is a clean statement")
 
@@ -807,7 +806,7 @@ def _inside_asymptote(text: str, start: int) -> bool:
 _PRINT_WITH_ARGUMENT = re.compile(r"print[ \t]*+\([ \t]*+[^)\s]")
 _IMPORT = re.compile(r"import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
 _DEFINITION_HEADER = re.compile(r"(?:def|class)[ \t]++\w++[ \t]*+[(:]")
-_LIBRARY_CALL = re.compile(r"(?:math|np|numpy|sympy|sp|scipy|random|itertools|statistics|fractions|cmath|torch)\.\w++[ \t]*+\(")
+_LIBRARY_CALL = re.compile(r"(?:" + "|".join((*patterns.MATHS_MODULES, "scipy", "torch")) + r")\.\w++[ \t]*+\(")
 # A line that may be an assignment or a call (the cheap test before a line is parsed).
 _STATEMENT_LIKE = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]{0,80}+\])?+[ \t]*+(?:[-+*/%]?+=(?!=)|\()")
 # Longer lines are not parsed one by one (a salad line costs a parse of its length).
@@ -870,7 +869,7 @@ def _lines_pass_names_on(lines: list[str], n_lines: int) -> bool:
         return False
     bound, flows = set(), False
     for line in clean:
-        root = _python_parse(line + " pass" if line.endswith(":") else line, MAX_SEGMENT_CHARS)[1]
+        root = _python_parse(_with_body(line), MAX_SEGMENT_CHARS)[1]
         if _writes_maths(root) or _assigns_to_a_call(root):
             return False
         flows = flows or bool(_read_names(root) & bound)
@@ -890,8 +889,7 @@ def _mostly_statement_lines(body: str, max_lines: int = 40) -> bool:
     executable statements, or one of them is a clean ``print(...)`` or import
     (by the labelling convention, a Python fence with one such statement is code).
     """
-    lines = [line.strip() for line in body.splitlines()[:max_lines]]
-    lines = [line for line in lines if line and not line.startswith("#")]
+    lines = _non_comment_lines(body, max_lines)
     good = [line for line in lines if _line_is_statement(line)]
     return bool(good) and (2 * len(good) >= len(lines) or any(_PRINT_OR_IMPORT.match(line) for line in good))
 
@@ -904,4 +902,9 @@ def _line_is_statement(line: str) -> bool:
 
 def _line_evidence(line: str) -> Evidence:
     """tree-sitter-python's evidence on one stripped line, a block header given a ``pass`` body."""
-    return python_evidence(line + " pass" if line.endswith(":") else line)
+    return python_evidence(_with_body(line))
+
+
+def _with_body(line: str) -> str:
+    """One stripped line as a statement: a block header (``for n in s:``) given a ``pass`` body."""
+    return line + " pass" if line.endswith(":") else line
