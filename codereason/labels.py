@@ -69,6 +69,8 @@ def _check_label(path, number: int, line: str) -> dict[str, Any]:
         raise SchemaError(path, number, f"missing field {missing[0]!r} (have: {', '.join(sorted(row))})")
     if row["label"] not in (0, 1, True, False):
         raise SchemaError(path, number, f"field 'label' must be 0 or 1, got {row['label']!r}")
+    if not isinstance(row.get("note", ""), str):  # the borderline mark is read from it: a list or number would pass as "sure"
+        raise SchemaError(path, number, f"field 'note' must be a string, got {type(row['note']).__name__} {row['note']!r:.60}")
     row["label_file"] = str(path)
     return row
 
@@ -172,7 +174,7 @@ BORDERLINE_MARK = "borderline:"
 
 def is_borderline(row: dict[str, Any]) -> bool:
     """The labeller marked this label borderline (its note starts with ``borderline:``)."""
-    return str(row.get("note", "")).lstrip().lower().startswith(BORDERLINE_MARK)
+    return row.get("note", "").lstrip().lower().startswith(BORDERLINE_MARK)
 
 
 def select_by_borderline(rows: list[dict[str, Any]], how: str = "include") -> list[dict[str, Any]]:

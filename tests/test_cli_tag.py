@@ -182,3 +182,18 @@ def test_ctrl_c_stops_cleanly_and_keeps_complete_records(tmp_path) -> None:
     rows = [json.loads(line) for line in out.read_text().split("\n") if line]
     assert 0 < len(rows) == written < 400_000
     assert [r["code_reasoning"] for r in rows] == [i % 2 == 1 for i in range(written)]
+
+
+def test_a_label_whose_note_is_not_a_string_is_refused_with_file_and_line(tmp_path) -> None:
+    """The borderline mark is read from the note: a list or number there must not pass as a sure label."""
+    from codereason.errors import SchemaError
+    from codereason.labels import load_labels
+
+    bad = tmp_path / "labels.jsonl"
+    good = {"source": "x/y.jsonl", "record": 0, "sample": 0, "label": 1, "note": "borderline: one call"}
+    bad.write_text(json.dumps(good) + "\n" + json.dumps({**good, "record": 1, "note": ["borderline: one call"]}) + "\n")
+    with pytest.raises(SchemaError, match=r"labels.jsonl:2: field 'note' must be a string, got list"):
+        load_labels([bad])
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text(json.dumps(good) + "\n")
+    assert [row["note"] for row in load_labels([ok])] == ["borderline: one call"]
