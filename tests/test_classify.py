@@ -233,6 +233,37 @@ CASES = [
          "one clean assignment written with a comprehension, among broken lines"),
     Case("Snap\nv = const(Arr = 0x12A02)\nVict - VICTIM = **only 2 other people Pt**\nv + VI", False, None, None,
          "a salad line that happens to parse as a call with a keyword argument is not code"),
+    # --- rules-v11 --------------------------------------------------------------------
+    Case("We can use the Euclidean algorithm to find it.\n\nfirst_digit_sum = 198 // 2 ** 3  # divide the numerator first, "
+         "then keep going until the remainder runs out and the words go on and on for a long while after it\n\n"
+         "And the rest of the story goes on.", True, "unfenced", "python",
+         "a lone assignment line with a comment after it is a statement only code writes"),
+    Case("We count them.\ntotal = 5 # of apples in the basket\nSo there are 5 apples.", False, None, None,
+         "an assignment line whose '#' means 'number of' is prose"),
+    Case(f"We can use loops:\n\n{FENCE}\n# keep the digits apart\nbinary_10 = encode_binary(int(b))\n\n"
+         f"# then decode\nb'a121' binary_10.decode()\n{FENCE}\nAnd that is the story.", True, "fenced", "python",
+         "an untagged fence of # comments and one clean statement, with a broken line"),
+    Case(f"We can iterate:\n{FENCE}python\nresult = \nExample = {{1 4, 5 5, 7}}\n"
+         f"NumChords = reduce_pairs[Example]\n{FENCE}", True, "fenced", "python",
+         "a python fence of broken lines with one clean statement among them"),
+    Case(f"Here's how it works:\n\n{FENCE}python\nav(4, 2) == 4\nad(like this, gen_3)\nsub [1]=present method 3\n{FENCE}",
+         True, "fenced", "python", "a python fence whose one clean line is an expression that calls something"),
+    Case(f"So:\n{FENCE}python\n3^2 + 4^2 = 25 (( and\nwords go on ((\n{FENCE}", False, None, None,
+         "a python fence of maths with a power caret is not code"),
+    Case(f"We calculate it with the following formula:\n\n{FENCE}\npvalue = (60 + 100) / (100 * 2)\n{FENCE}\n\nThen we decide.",
+         True, "fenced", "python", "an untagged fence holding one clean assignment to a named value"),
+    Case(f"We set it:\n\n{FENCE}\nx = 5\n{FENCE}\n\nThen we go on.", False, None, None,
+         "an untagged fence holding one assignment to a one-letter name is algebra"),
+    Case(f"We iterate over the layers, the following code:\n{FENCE}\nlen(sublists)\nlen(interplanar) assigning the upper "
+         f"bounded by //odd\nassert any(true) envTo(_, enc_offset_) > 0\n{FENCE}", True, "fenced", "python",
+         "an untagged fence after a line naming code and ending in a colon is judged as a python fence"),
+    Case(f"Here is the JavaScript code:\n{FENCE}\nlet total = 0;\nfor (let i = 0; i < 10; i++) {{\n  total += i;\n}}\n"
+         f"console.log(total);\n{FENCE}", True, "fenced", "javascript",
+         "an untagged fence introduced as code that is not Python is judged by the language it points to"),
+    Case("Then the list goes on.\n        print \"\"\n{ Documents ( Page 18 ) and the words go on\nname: John Smith", False,
+         None, None, "a Python 2 print of an empty string amid salad is not code"),
+    Case("So we draw it at random.\nimportance = np.ones([width]) + offset\nand the words (( go on ]] here", True, "unfenced",
+         "python", "one clean assignment from a maths library's call amid broken lines"),
 ]
 
 

@@ -16,7 +16,7 @@ from codereason.classifier.features import FEATURE_NAMES, feature_matrix, has_ca
 from codereason.errors import ConfigError
 
 WEIGHTS_FORMAT = "codereason-learned-v1"
-DEFAULT_LEARNED = "learned-v10"
+DEFAULT_LEARNED = "learned-v11"
 NO_CANDIDATE_SCORE = -30.0  # log-odds: probability of code ~1e-13
 
 
@@ -169,5 +169,5 @@ def classifiers_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def default_learned_model() -> LearnedModel:
-    """The shipped learned model (``versions/learned-v10``), loaded once per process."""
+    """The shipped learned model (``versions/learned-v11``), loaded once per process."""
     return LearnedModel.load(classifiers_dir() / DEFAULT_LEARNED / "weights.json")

@@ -54,6 +54,10 @@ CODE_LINE_START = re.compile(
 _DISPLAY_NAME = r"(?:[a-z_]\w*+|[A-Z][A-Za-z0-9]*+_\w*+)"
 DISPLAY_LINE = re.compile(LINE_START + _DISPLAY_NAME + r"(?:[ \t]*+,[ \t]*+" + _DISPLAY_NAME + r")*+[ \t\r]*+(?=\n|\Z)")
 
+# An assignment or a call with a comment after it (as code is written: ``total = a + b  # apples``,
+# ``random.shuffle(cards) # mix``); prose that writes "total = 5 # of apples" means "number of".
+COMMENTED_STATEMENT = (r"(?:" + TARGET + r"[ \t]*+[-+*/%]?=(?!=)|(?<![\w.])[A-Za-z_][\w.]*+\()[^\n#]*+(?<=[ \t])\#(?![ \t]*+of\b)")
+
 # Lines that settle a run as code by themselves: imports, definitions, loops,
 # printing, or an assignment from a call or a literal collection.
 STRONG_CODE_LINE = re.compile(
@@ -63,7 +67,7 @@ STRONG_CODE_LINE = re.compile(
       | for[ \t]++\(?[ \t]*+\w++(?:[ \t]*+,[ \t]*+\w++)*+(?:[ \t]*+\)[ \t]*+|[ \t]++)in[ \t]++\S   # for i, j in ...
       | while[ \t][^\n]*:[ \t]*+$                                 # while n > 0:
       | print[ \t]*+\(                                            # print(result)
-      | print[ \t]++(?:"[^"\n]*+"|'[^'\n]*+')[ \t]*+(?:,|$)             # print "hello" (Python 2)
+      | print[ \t]++(?:"[^"\n]++"|'[^'\n]++')[ \t]*+(?:,|$)             # print "hello" (Python 2; print "" is salad as often)
       | return\b
       | """ + TARGET + r"""[ \t]*+[-+*/%]?=[ \t]*+(?:[A-Za-z_][\w.]*+\(|\[|\{)   # x = f(...), x = [...]
     )""",

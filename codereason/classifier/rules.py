@@ -8,7 +8,7 @@ Modes:
   or Lean's tactic lines; statement kinds and the share of bytes in error nodes decide.
   Why a fence or run was refused is kept in ``CodeLabel.rejected_as``.
 - ``paper``: the rule of Shao et al. (2025), ``"python" in response.lower()``.
-- ``learned``: the shipped learned model (``codereason/classifier/versions/learned-v10/weights.json``,
+- ``learned``: the shipped learned model (``codereason/classifier/versions/learned-v11/weights.json``,
   loaded once, on first use) decides from the segment features; the evidence
   fields (spans, style, language) are still the ``ast`` ones.
 
@@ -33,7 +33,7 @@ from codereason.errors import ConfigError
 from codereason.records import CodeLabel
 
 MODES = ("ast", "paper", "learned")
-RULES_VERSION = "rules-v10"
+RULES_VERSION = "rules-v11"
 # At most this many refusals are kept in ``CodeLabel.rejected_as``.
 MAX_REJECTIONS = 8
 

@@ -10,8 +10,8 @@ features and the viewer all read them.
 - An untagged or junk-tagged fence is tried as Python, then as the language its
   content points to (:func:`~codereason.classifier.grammars.hinted_language`);
   text that no grammar accepts is not code, however code-like its tokens. An
-  untagged fence after a line that names Python and ends in ``:`` is judged as a
-  fence tagged ``python``.
+  untagged fence after a line that names Python or code and ends in ``:`` is judged
+  as a fence tagged ``python`` first.
 - An unfenced run of code-like lines is decided as a whole: a run with an import,
   definition or loop as before; a chain of assignments only when it parses without
   errors as several statements, every variable it reads is defined (in the run,
@@ -19,9 +19,13 @@ features and the viewer all read them.
   defined before it, and it writes no maths (``^`` powers, non-ASCII names).
   A run refused as a whole is read line by line (:func:`_statement_lines_program`):
   a line only code writes (a clean ``print(...)``, import, ``def`` header, maths
-  library call, or an assignment with a comprehension or lambda), or three or more
-  clean statement lines passing names on, make it code; an untagged fence with such
-  a line is code too.
+  library call, an assignment with a comprehension or lambda or from a maths library's
+  call, or a statement with a comment after it: ``total = a + b  # apples``), or three
+  or more clean statement lines passing names on, make it code; an untagged fence with
+  such a line is code too, as is one with ``#`` comment lines and a clean statement, or
+  one clean assignment to a name longer than a letter.
+- A fence tagged Python whose whole parse fails is code when one line, writing no
+  maths, is a clean statement or an expression that calls something.
 - Lines at a Python prompt (``>>> x = 15 - 8``) are code when one of them, the
   prompt taken off, is a clean statement.
 """
@@ -57,8 +61,6 @@ _STRONG_NODES = frozenset({
     "import_statement", "import_from_statement", "function_definition",
     "class_definition", "decorated_definition", "for_statement", "while_statement",
 })
-# A line that prints or imports (checked on lines that parse on their own).
-_PRINT_OR_IMPORT = re.compile(r"print[ \t]*+\(|import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
 # Names a program may read without defining them.
 # Modules that maths programs use without importing them (Program-of-Thought's few-shot
 # prompts leave ``import math`` out) count as defined too.
@@ -214,8 +216,12 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
         return verdict
     if tag in patterns.OUTPUT_TAGS:
         return Verdict(None)
-    if tag in patterns.PYTHON_TAGS or not tag and _introduced_as_python(text, segment.start):
+    if tag in patterns.PYTHON_TAGS:
         return _judge_python_fence(body, defined)
+    if not tag and _introduced_as_code(text, segment.start, body):
+        verdict = _judge_python_fence(body, defined)
+        if verdict.language:
+            return verdict
     language = patterns.OTHER_LANGUAGE_TAGS.get(tag)
     if language in grammars.NO_GRAMMAR:
         return Verdict(None, f"fence tagged {tag!r}: no grammar for {language}")
@@ -337,7 +343,7 @@ def _judge_python_fence(body: str, defined: Scope) -> Verdict:
     evidence = python_evidence(body)
     if not _accept_tagged_python(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
-    if _accept_tagged_python(evidence) or _mostly_statement_lines(body) or _opens_with_a_statement(body):
+    if _accept_tagged_python(evidence) or _has_a_statement_line(body) or _opens_with_a_statement(body):
         defined.add(body)
         return Verdict("python")
     return _verdict(None, evidence)
@@ -360,22 +366,26 @@ def prompt_statements(body: str) -> list[str]:
     return [line.lstrip()[3:].strip() for line in body.splitlines() if line.lstrip().startswith(">>>")]
 
 
-# The line before a fence says the fence holds Python: it names Python and ends in a colon
-# ("Here is the Python solution to your problem:").
-_NAMES_PYTHON = re.compile(r"\bpython\b", re.IGNORECASE)
+# The line before a fence says the fence holds code: it names Python or code and ends in a colon
+# ("Here is the Python solution to your problem:", "the following code:"; "the JavaScript code:"
+# before a fence of JavaScript does not make it Python).
+_NAMES_CODE = re.compile(r"\b(?:python|code)\b", re.IGNORECASE)
 
 
-def _introduced_as_python(text: str, body_start: int) -> bool:
-    """An untagged fence whose opening line follows a line that names Python and ends in ``:``.
+def _introduced_as_code(text: str, body_start: int, body: str) -> bool:
+    """An untagged fence whose opening line follows a line that names Python, or names code and the fence points to no other language, and ends in ``:``.
 
-    The prose has tagged the fence: it is judged as a fence tagged ``python``.
+    The prose has tagged the fence: it is judged as a fence tagged ``python`` first
+    (and, refused as Python, as an untagged fence).
     """
     opener = text.rfind("\n", 0, max(0, body_start - 1))
     if opener < 0:
         return False
     before = text[max(0, opener - 300):opener].rstrip()
     line = before[before.rfind("\n") + 1:]
-    return line.rstrip(" \t*").endswith(":") and bool(_NAMES_PYTHON.search(line))
+    if not line.rstrip(" \t*").endswith(":") or not _NAMES_CODE.search(line):
+        return False
+    return "python" in line.lower() or hinted_language(body) is None
 
 
 def _opens_with_a_statement(body: str) -> bool:
@@ -404,7 +414,7 @@ def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
     if not _accept_untagged(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
     if _accept_untagged(evidence) or _continues_a_cell(body, evidence, defined) or (
-            not tag and _has_a_line_only_code_writes(_short_lines(_non_comment_lines(body)))):
+            not tag and _code_lines_in_untagged_fence(body)):
         defined.add(body)
         return Verdict("python")
     tried = [evidence.describe()]
@@ -421,6 +431,28 @@ def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
         tried.append(other.describe())
     label = f"fence tagged {tag!r}" if tag else "untagged fence"
     return Verdict(None, f"{label}: " + "; ".join(tried) + ("" if hinted else "; no other language's signature"))
+
+
+def _code_lines_in_untagged_fence(body: str) -> bool:
+    """An untagged fence with a line only code writes, a statement with a comment after it, or ``#`` comments and a clean statement."""
+    lines = _non_comment_lines(body)
+    return _has_a_line_only_code_writes(_short_lines(lines)) or _has_a_commented_statement(lines) or (
+        _comments_and_a_statement(body)) or _one_named_assignment(lines)
+
+
+def _one_named_assignment(lines: list[str]) -> bool:
+    """The fence's one line is a clean assignment that computes a value for a name longer than a letter (``pvalue = (60 + 100) / 200``).
+
+    Set apart in a fence of its own, a statement is code by the labelling convention; a
+    one-letter name (``x = 5``) is algebra's as often, and maths (``^``) does not count.
+    """
+    if len(lines) != 1 or "^" in lines[0] or not _line_is_statement(lines[0]):
+        return False
+    root = _python_parse(lines[0], MAX_SEGMENT_CHARS)[1]
+    assignment = root.children[0].children[0]
+    target = assignment.child_by_field_name("left")
+    return (assignment.type == "assignment" and target.type == "identifier" and not _SINGLE_LETTER.fullmatch(_name(target))
+            and _computes(root) and not _writes_maths(root))
 
 
 def _continues_a_cell(body: str, evidence: Evidence, defined: Scope) -> bool:
@@ -492,8 +524,8 @@ def _judge_run(body: str, defined: Scope, alone: bool = False) -> Verdict:
 
 def _is_strong(node) -> bool:
     """An import, definition or loop, or a Python 2 ``print "text"`` (no prose line parses as one)."""
-    if node.type == "print_statement":
-        return len(node.children) > 1 and node.children[1].type == "string"
+    if node.type == "print_statement":  # print "" is salad's as often as Python 2's
+        return len(node.children) > 1 and node.children[1].type == "string" and len(node.children[1].text) > 2
     return node.type in _STRONG_NODES
 
 
@@ -806,6 +838,9 @@ def _inside_asymptote(text: str, start: int) -> bool:
 _PRINT_WITH_ARGUMENT = re.compile(r"print[ \t]*+\([ \t]*+[^)\s]")
 _IMPORT = re.compile(r"import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
 _DEFINITION_HEADER = re.compile(r"(?:def|class)[ \t]++\w++[ \t]*+[(:]")
+_COMMENTED_STATEMENT = re.compile(patterns.LINE_START + patterns.COMMENTED_STATEMENT)
+# A comment line: ``#``, a space, a word (``#1``, ``#####`` and ``#hashtag`` are not).
+_COMMENT_LINE = re.compile(patterns.LINE_START + r"\#[ \t]++\w")
 _LIBRARY_CALL = re.compile(r"(?:" + "|".join((*patterns.MATHS_MODULES, "scipy", "torch")) + r")\.\w++[ \t]*+\(")
 # A line that may be an assignment or a call (the cheap test before a line is parsed).
 _STATEMENT_LIKE = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]{0,80}+\])?+[ \t]*+(?:[-+*/%]?+=(?!=)|\()")
@@ -825,7 +860,7 @@ def _statement_lines_program(body: str) -> bool:
     """
     lines = _non_comment_lines(body)
     short = _short_lines(lines)
-    return _has_a_line_only_code_writes(short) or _lines_pass_names_on(short, len(lines))
+    return _has_a_line_only_code_writes(short) or _has_a_commented_statement(lines) or _lines_pass_names_on(short, len(lines))
 
 
 def _non_comment_lines(body: str, max_lines: int = 40) -> list[str]:
@@ -844,7 +879,8 @@ def _has_a_line_only_code_writes(lines: list[str]) -> bool:
 
     A ``print(...)`` with an argument, an import, a ``def``/``class`` header, a call of a
     maths library's function (``random.shuffle(cards)``), or an assignment written with
-    syntax only a program has (``pairs = [v for v in values if v > 2]``).
+    syntax only a program has (``pairs = [v for v in values if v > 2]``) or from a maths
+    library's call (``arr = np.ones(n) + 1``).
     """
     for line in lines:
         if _PRINT_WITH_ARGUMENT.match(line) or _IMPORT.match(line) or _LIBRARY_CALL.match(line) or (
@@ -853,8 +889,39 @@ def _has_a_line_only_code_writes(lines: list[str]) -> bool:
                 return True
         elif "=" in line and _STATEMENT_LIKE.match(line) and _line_is_statement(line):
             root = _python_parse(line, MAX_SEGMENT_CHARS)[1]
-            if root.children[0].children[0].type == "assignment" and any(
-                    node.type in _PROGRAM_ONLY_EXPRESSIONS for node in _nodes(root)):
+            if root.children[0].children[0].type == "assignment" and (any(
+                    node.type in _PROGRAM_ONLY_EXPRESSIONS for node in _nodes(root)) or _LIBRARY_CALL.search(line)):
+                return True
+    return False
+
+
+def _has_a_commented_statement(lines: list[str]) -> bool:
+    """One line is a clean assignment or call with a comment after it (``total = a + b  # apples``).
+
+    Only the statement is parsed (the comment may run long); maths (``^``) and LaTeX do not count.
+    """
+    for line in lines:
+        found = _COMMENTED_STATEMENT.match(line)
+        if found:
+            statement = line[:found.end() - 1].rstrip()
+            if len(statement) <= _MAX_STATEMENT_LINE and "^" not in statement and not _latex_line(statement) and (
+                    _line_is_statement(statement)):
+                return True
+    return False
+
+
+def _comments_and_a_statement(body: str) -> bool:
+    """An untagged fence of ``#`` comment lines and a clean statement that sets or calls something named (not algebra).
+
+    The comments say the fence holds a program (a fence of Markdown has nothing to comment),
+    and one real statement is code by the labelling convention, however the rest breaks.
+    """
+    if not any(_COMMENT_LINE.match(line) for line in body.splitlines()[:40]):
+        return False
+    for line in _short_lines(_non_comment_lines(body)):
+        if _STATEMENT_LIKE.match(line) and "^" not in line and _line_is_statement(line):
+            root = _python_parse(_with_body(line), MAX_SEGMENT_CHARS)[1]
+            if not _writes_maths(root) and not all(_SINGLE_LETTER.fullmatch(name) for name in _bound_names(root) | _called_names(root)):
                 return True
     return False
 
@@ -882,16 +949,29 @@ def _latex_line(line: str) -> bool:
     return "\\" in line and "'" not in line and '"' not in line
 
 
-def _mostly_statement_lines(body: str, max_lines: int = 40) -> bool:
-    """Line-by-line check for a Python fence whose whole parse failed (one broken line).
+def _has_a_statement_line(body: str, max_lines: int = 40) -> bool:
+    """Line-by-line check for a Python fence whose whole parse failed.
 
-    True when at least half of the non-comment lines parse on their own as
-    executable statements, or one of them is a clean ``print(...)`` or import
-    (by the labelling convention, a Python fence with one such statement is code).
+    True when at least half of the non-comment lines parse on their own as executable
+    statements, or one of them, writing no maths (``^``), parses cleanly as a statement
+    or as an expression that calls something (``av(4, 2) == 4``): by the labelling
+    convention a Python fence with one real statement is code, however the rest breaks.
     """
     lines = _non_comment_lines(body, max_lines)
     good = [line for line in lines if _line_is_statement(line)]
-    return bool(good) and (2 * len(good) >= len(lines) or any(_PRINT_OR_IMPORT.match(line) for line in good))
+    if good and 2 * len(good) >= len(lines):
+        return True
+    return any("^" not in line for line in good) or any(_is_clean_call_line(line) for line in lines if "^" not in line)
+
+
+def _is_clean_call_line(line: str) -> bool:
+    """One line that parses without errors as an expression holding a call (``print(f(2)) / 2``, ``av(4, 2) == 4``)."""
+    if "(" not in line or len(line) > _MAX_STATEMENT_LINE:
+        return False
+    root = _python_parse(line, MAX_SEGMENT_CHARS)[1]
+    statement = root.children[0] if root.children else None
+    return (statement is not None and statement.type == "expression_statement" and not _error_node_share(root)
+            and not root.has_error and any(node.type == "call" for node in _nodes(statement)) and not _writes_maths(root))
 
 
 def _line_is_statement(line: str) -> bool:
