@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from codereason import classify, classify_batches, classify_many
+from codereason.classifier import verify
 from codereason.errors import ConfigError, WorkerError
 
 classify_module = importlib.import_module("codereason.classifier.parallel")  # the package's `classify` is the function
@@ -282,6 +283,23 @@ def test_a_refused_fence_says_why() -> None:
     assert "fence tagged 'isinstance'" in label.rejected_as and "python:" in label.rejected_as
     assert classify(f"{FENCE}python\nprint(1)\n{FENCE}").rejected_as is None
     assert "rejected_as" in label.to_dict()
+
+
+@pytest.mark.parametrize("opening", [
+    "import sympy as sp", "from sympy import symbols, solve", "from math import *", "import numpy as np, math",
+    "  import math", "# a comment\nimport math", "// a note\nfrom fractions import Fraction as F",
+    "import math  # for sqrt", "from sympy import (symbols,", "import for", "from x import lambda", "import 3d",
+    "from . import x", "import sympy as", "importmath", "x = 1",
+])
+def test_the_import_shortcut_of_python_fences_agrees_with_the_parse(opening: str) -> None:
+    # A python fence opening with a clean import is accepted without a parse; the shortcut must say yes only
+    # where the parse of the first statement line (_opens_with_a_statement) would accept it too.
+    body = opening + "\nthen (( words ]] that never parse\n"
+    if verify._opens_with_an_import(body):
+        assert verify._opens_with_a_statement(body)
+    assert verify._opens_with_an_import(body) is (opening.lstrip().split("\n")[-1].strip() in {
+        "import sympy as sp", "from sympy import symbols, solve", "from math import *", "import numpy as np, math",
+        "import math", "from fractions import Fraction as F"})
 
 
 def test_spans_point_at_the_code() -> None:

@@ -33,6 +33,7 @@ features and the viewer all read them.
 from __future__ import annotations
 
 import builtins
+import keyword
 import re
 from itertools import islice
 from operator import attrgetter
@@ -340,6 +341,9 @@ def _verdict(language: str | None, evidence: Evidence, prefix: str = "") -> Verd
 
 def _judge_python_fence(body: str, defined: Scope) -> Verdict:
     """A fence tagged Python: lenient (the tag says what it is)."""
+    if _opens_with_an_import(body):  # accepted by _opens_with_a_statement however the rest parses: no parse needed
+        defined.add(body)
+        return Verdict("python")
     evidence = python_evidence(body)
     if not _accept_tagged_python(evidence) and len(body) > VERIFY_CHARS:
         evidence = python_evidence(body, MAX_SEGMENT_CHARS)
@@ -386,6 +390,28 @@ def _introduced_as_code(text: str, body_start: int, body: str) -> bool:
     if not line.rstrip(" \t*").endswith(":") or not _NAMES_CODE.search(line):
         return False
     return "python" in line.lower() or hinted_language(body) is None
+
+
+# An import line tree-sitter parses cleanly on its own: ``import sympy as sp``, ``from math import gcd, lcm``, ``from x import *``.
+_ALIAS = r"(?:[ \t]++as[ \t]++[A-Za-z_]\w*+)?+"
+_CLEAN_IMPORT = re.compile(r"(?:import[ \t]++[A-Za-z_][\w.]*+" + _ALIAS + r"(?:[ \t]*+,[ \t]*+[A-Za-z_][\w.]*+" + _ALIAS + r")*+"
+                           r"|from[ \t]++[A-Za-z_][\w.]*+[ \t]++import[ \t]++(?:\*|[A-Za-z_]\w*+" + _ALIAS
+                           + r"(?:[ \t]*+,[ \t]*+[A-Za-z_]\w*+" + _ALIAS + r")*+))[ \t]*+")
+_IMPORT_WORDS = frozenset({"import", "from", "as"})
+
+
+def _opens_with_an_import(body: str) -> bool:
+    """The first statement line (comments and blank lines skipped, as :func:`_opens_with_a_statement` skips them) is a clean import.
+
+    A cheap test, without a parse, of what makes :func:`_opens_with_a_statement` accept a fence: most
+    Python fences of maths models open with ``import sympy as sp``.
+    """
+    for line in body.splitlines()[:40]:
+        line = line.strip()
+        if line and not line.startswith(("#", "//")):
+            return bool(_CLEAN_IMPORT.fullmatch(line)) and not any(
+                keyword.iskeyword(word) for word in re.findall(r"\w+", line) if word not in _IMPORT_WORDS)
+    return False
 
 
 def _opens_with_a_statement(body: str) -> bool:
