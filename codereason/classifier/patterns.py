@@ -56,7 +56,8 @@ DISPLAY_LINE = re.compile(LINE_START + _DISPLAY_NAME + r"(?:[ \t]*+,[ \t]*+" + _
 
 # An assignment or a call with a comment after it (as code is written: ``total = a + b  # apples``,
 # ``random.shuffle(cards) # mix``); prose that writes "total = 5 # of apples" means "number of".
-COMMENTED_STATEMENT = (r"(?:" + TARGET + r"[ \t]*+[-+*/%]?=(?!=)|(?<![\w.])[A-Za-z_][\w.]*+\()[^\n#]*+(?<=[ \t])\#(?![ \t]*+of\b)")
+COMMENTED_STATEMENT = re.compile(LINE_START + r"(?:" + TARGET + r"[ \t]*+[-+*/%]?=(?!=)|(?<![\w.])[A-Za-z_][\w.]*+\()"
+                                 r"[^\n#]*+(?<=[ \t])\#(?![ \t]*+of\b)")
 
 # Lines that settle a run as code by themselves: imports, definitions, loops,
 # printing, or an assignment from a call or a literal collection.

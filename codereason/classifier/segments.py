@@ -43,8 +43,7 @@ _RUN_SIGN_AFTER_NEWLINE = re.compile(r"\n" + _RUN_SIGN, re.VERBOSE | re.MULTILIN
 _RUN_SIGN_HERE = re.compile(_RUN_SIGN, re.VERBOSE | re.MULTILINE)
 # A line that is a statement with a comment after it (``x = 198 // 8  # ...``): a run of its own too. Looked
 # for apart from the run sign, and only in a stretch that holds a ``#`` (most prose holds none).
-_COMMENTED_LINE = re.compile(patterns.LINE_START + patterns.COMMENTED_STATEMENT)
-_COMMENTED_AFTER_NEWLINE = re.compile(r"\n(?=[ \t]*+[A-Za-z_])" + patterns.LINE_START + patterns.COMMENTED_STATEMENT)
+_COMMENTED_AFTER_NEWLINE = re.compile(r"\n(?=[ \t]*+[A-Za-z_])" + patterns.COMMENTED_STATEMENT.pattern)
 # A display line right after a run, up to three blank or comment lines between.
 _DISPLAY_AFTER = re.compile(r"\n" + _BLANK_OR_COMMENT_LINES + patterns.DISPLAY_LINE.pattern)
 # A line opening with a Lean tactic or declaration: a quick test (the leading "\n" lets the
@@ -122,7 +121,7 @@ def _next_fence(text: str, start: int) -> tuple[int, int] | None:
 def unfenced_runs(text: str, start: int, end: int) -> Iterator[Segment]:
     """Runs of consecutive code-like lines in ``text[start:end]``: two or more lines, or one strong line."""
     if not (_RUN_SIGN_HERE.match(text, start, end) or _RUN_SIGN_AFTER_NEWLINE.search(text, start, end)
-            or text.find("#", start, end) >= 0 and (_COMMENTED_LINE.match(text, start, end)
+            or text.find("#", start, end) >= 0 and (patterns.COMMENTED_STATEMENT.match(text, start, end)
                                                     or _COMMENTED_AFTER_NEWLINE.search(text, start, end))):
         return
     run_start = run_end = -1
@@ -199,7 +198,7 @@ def _run_segment(text: str, start: int, end: int, n_lines: int) -> Iterator[Segm
     if display:
         end, n_lines = display.end(), n_lines + 1
     line = text[start:end].strip()
-    if n_lines >= 2 or patterns.STRONG_CODE_LINE.match(line) or _COMMENTED_LINE.match(line):
+    if n_lines >= 2 or patterns.STRONG_CODE_LINE.match(line) or patterns.COMMENTED_STATEMENT.match(line):
         yield Segment(start, min(end, start + MAX_SEGMENT_CHARS), "unfenced")
 
 

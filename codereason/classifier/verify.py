@@ -475,9 +475,11 @@ def _one_named_assignment(lines: list[str]) -> bool:
     if len(lines) != 1 or "^" in lines[0] or not _line_is_statement(lines[0]):
         return False
     root = _python_parse(lines[0], MAX_SEGMENT_CHARS)[1]
-    assignment = root.children[0].children[0]
-    target = assignment.child_by_field_name("left")
-    return (assignment.type == "assignment" and target.type == "identifier" and not _SINGLE_LETTER.fullmatch(_name(target))
+    statement = root.children[0]
+    if statement.type != "expression_statement" or statement.children[0].type != "assignment":
+        return False
+    target = statement.children[0].child_by_field_name("left")
+    return (target.type == "identifier" and not _SINGLE_LETTER.fullmatch(_name(target))
             and _computes(root) and not _writes_maths(root))
 
 
@@ -864,7 +866,6 @@ def _inside_asymptote(text: str, start: int) -> bool:
 _PRINT_WITH_ARGUMENT = re.compile(r"print[ \t]*+\([ \t]*+[^)\s]")
 _IMPORT = re.compile(r"import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
 _DEFINITION_HEADER = re.compile(r"(?:def|class)[ \t]++\w++[ \t]*+[(:]")
-_COMMENTED_STATEMENT = re.compile(patterns.LINE_START + patterns.COMMENTED_STATEMENT)
 # A comment line: ``#``, a space, a word (``#1``, ``#####`` and ``#hashtag`` are not).
 _COMMENT_LINE = re.compile(patterns.LINE_START + r"\#[ \t]++\w")
 _LIBRARY_CALL = re.compile(r"(?:" + "|".join((*patterns.MATHS_MODULES, "scipy", "torch")) + r")\.\w++[ \t]*+\(")
@@ -927,7 +928,7 @@ def _has_a_commented_statement(lines: list[str]) -> bool:
     Only the statement is parsed (the comment may run long); maths (``^``) and LaTeX do not count.
     """
     for line in lines:
-        found = _COMMENTED_STATEMENT.match(line)
+        found = patterns.COMMENTED_STATEMENT.match(line)
         if found:
             statement = line[:found.end() - 1].rstrip()
             if len(statement) <= _MAX_STATEMENT_LINE and "^" not in statement and not _latex_line(statement) and (
