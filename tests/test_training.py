@@ -27,8 +27,8 @@ from tests.test_classify import CASES
 TEXTS = [c.text for c in CASES]
 LABELS = np.array([c.code for c in CASES])
 SHIPPED = classifiers_dir() / "learned-v11"
-# the design sets learned-v11 was trained on (heldout/ and heldout13/ stay out: the out-of-design checks;
-# heldout11/second-reader.jsonl is a second reading of part of heldout11, not a label set of its own),
+# the design sets learned-v11 was trained on (heldout/, heldout13/ and heldout14/ stay out: the out-of-design checks;
+# the heldoutN/second-reader.jsonl files are second readings of parts of their sets, not label sets of their own),
 # and the definition's case table as labels (data/labels/definition-cases-make.py)
 LABEL_FILES = (sorted((REPO / "data" / "labels").glob("dev-*.jsonl"))
                + sorted((REPO / "data" / "labels").glob("indep-*.jsonl"))

@@ -400,18 +400,24 @@ _CLEAN_IMPORT = re.compile(r"(?:import[ \t]++[A-Za-z_][\w.]*+" + _ALIAS + r"(?:[
 _IMPORT_WORDS = frozenset({"import", "from", "as"})
 
 
+def _first_statement_line(body: str) -> str | None:
+    """The first stripped line of a Python fence's first 40 that is neither blank nor a ``#`` or ``//`` comment."""
+    for line in body.splitlines()[:40]:
+        line = line.strip()
+        if line and not line.startswith(("#", "//")):  # a C-style comment line in a python fence is a comment too
+            return line
+    return None
+
+
 def _opens_with_an_import(body: str) -> bool:
-    """The first statement line (comments and blank lines skipped, as :func:`_opens_with_a_statement` skips them) is a clean import.
+    """The first statement line (:func:`_first_statement_line`) is a clean import.
 
     A cheap test, without a parse, of what makes :func:`_opens_with_a_statement` accept a fence: most
     Python fences of maths models open with ``import sympy as sp``.
     """
-    for line in body.splitlines()[:40]:
-        line = line.strip()
-        if line and not line.startswith(("#", "//")):
-            return bool(_CLEAN_IMPORT.fullmatch(line)) and not any(
-                keyword.iskeyword(word) for word in re.findall(r"\w+", line) if word not in _IMPORT_WORDS)
-    return False
+    line = _first_statement_line(body)
+    return line is not None and bool(_CLEAN_IMPORT.fullmatch(line)) and not any(
+        keyword.iskeyword(word) for word in re.findall(r"\w+", line) if word not in _IMPORT_WORDS)
 
 
 def _opens_with_a_statement(body: str) -> bool:
@@ -422,12 +428,11 @@ def _opens_with_a_statement(body: str) -> bool:
     with one real statement is code, however the rest of it degenerates. A first
     statement that writes maths (``^``) does not count.
     """
-    for line in body.splitlines()[:40]:
-        line = line.strip()
-        if line and not line.startswith(("#", "//")):  # a C-style comment line in a python fence is a comment too
-            evidence = _line_evidence(line)
-            return evidence.error_share == 0.0 and (evidence.n_strong >= 1 or evidence.n_statements >= 1 and "^" not in line)
-    return False
+    line = _first_statement_line(body)
+    if line is None:
+        return False
+    evidence = _line_evidence(line)
+    return evidence.error_share == 0.0 and (evidence.n_strong >= 1 or evidence.n_statements >= 1 and "^" not in line)
 
 
 def _accept_tagged_python(evidence: Evidence) -> bool:
@@ -462,8 +467,9 @@ def _judge_untagged_fence(body: str, tag: str, defined: Scope) -> Verdict:
 def _code_lines_in_untagged_fence(body: str) -> bool:
     """An untagged fence with a line only code writes, a statement with a comment after it, or ``#`` comments and a clean statement."""
     lines = _non_comment_lines(body)
-    return _has_a_line_only_code_writes(_short_lines(lines)) or _has_a_commented_statement(lines) or (
-        _comments_and_a_statement(body)) or _one_named_assignment(lines)
+    short = _short_lines(lines)
+    return _has_a_line_only_code_writes(short) or _has_a_commented_statement(lines) or (
+        _comments_and_a_statement(body, short)) or _one_named_assignment(lines)
 
 
 def _one_named_assignment(lines: list[str]) -> bool:
@@ -937,15 +943,16 @@ def _has_a_commented_statement(lines: list[str]) -> bool:
     return False
 
 
-def _comments_and_a_statement(body: str) -> bool:
+def _comments_and_a_statement(body: str, short: list[str]) -> bool:
     """An untagged fence of ``#`` comment lines and a clean statement that sets or calls something named (not algebra).
 
     The comments say the fence holds a program (a fence of Markdown has nothing to comment),
     and one real statement is code by the labelling convention, however the rest breaks.
+    ``short``: the fence's non-comment lines short enough to parse one by one (:func:`_short_lines`).
     """
     if not any(_COMMENT_LINE.match(line) for line in body.splitlines()[:40]):
         return False
-    for line in _short_lines(_non_comment_lines(body)):
+    for line in short:
         if _STATEMENT_LIKE.match(line) and "^" not in line and _line_is_statement(line):
             root = _python_parse(_with_body(line), MAX_SEGMENT_CHARS)[1]
             if not _writes_maths(root) and not all(_SINGLE_LETTER.fullmatch(name) for name in _bound_names(root) | _called_names(root)):
@@ -996,9 +1003,9 @@ def _is_clean_call_line(line: str) -> bool:
     if "(" not in line or len(line) > _MAX_STATEMENT_LINE:
         return False
     root = _python_parse(line, MAX_SEGMENT_CHARS)[1]
-    statement = root.children[0] if root.children else None
-    return (statement is not None and statement.type == "expression_statement" and not _error_node_share(root)
-            and not root.has_error and any(node.type == "call" for node in _nodes(statement)) and not _writes_maths(root))
+    if root.has_error or not root.children or root.children[0].type != "expression_statement":
+        return False
+    return any(node.type == "call" for node in _nodes(root.children[0])) and not _writes_maths(root)
 
 
 def _line_is_statement(line: str) -> bool:
