@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=3, help="best of this many passes over the real responses")
     parser.add_argument("--ratio-only", action="store_true", help="skip the worst-case search (the ratio alone, in a fresh process)")
     args = parser.parse_args()
+    if args.passes < 1 or args.repeats < 1:
+        parser.error("--passes and --repeats take a count of 1 or more")
     print("| measure | value |\n|---|---|")
     if not args.ratio_only:
         worst, shape, n = worst_case(args.size, args.repeats)
