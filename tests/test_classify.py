@@ -265,6 +265,35 @@ CASES = [
          None, None, "a Python 2 print of an empty string amid salad is not code"),
     Case("So we draw it at random.\nimportance = np.ones([width]) + offset\nand the words (( go on ]] here", True, "unfenced",
          "python", "one clean assignment from a maths library's call amid broken lines"),
+    # --- rules-v12 --------------------------------------------------------------------
+    Case("Here is the equation:\n\nE=1, 2^10 = 1024\n\nSo we can write:\n\n"
+         "print(*[2^x for x in nums if isinstance(x, int)]) + [1 for j in nums]\n\nOutput: (1024, 11)", True, "unfenced",
+         "python", "a clean line opening with print( counts whatever its top node and operators"),
+    Case("So the output is:\nprint(7 * 3 * 8), should print 35.\nAnd we are done.", False, None, None,
+         "a print( line that runs on into prose does not parse: not code"),
+    Case(f"In Python, it can be done as:\n\n{FENCE}python\n44 // 7  # (7 / 4 * 11 * 12) = 44\nleft shift of the rest\n{FENCE}",
+         True, "fenced", "python", "a python fence whose one code line is an expression with a comment after it"),
+    Case(f"So:\n\n{FENCE}python\n2^13  # the power\nwords go on here\n{FENCE}", False, None, None,
+         "a commented expression with a power caret in a python fence is maths"),
+    Case("First, we shift the bits (`n <<= 1`) and then convert the rest by hand.", True, "inline", "python",
+         "an augmented assignment in backticks is an operator only code writes"),
+    Case("The formula can be written in Python as `xyz = (a*x + bf) / 2`. Then we go on.", True, "inline", "python",
+         "a backticked assignment the words before it give as Python"),
+    Case("The formula is `xyz = (a*x + bf) / 2`. Then we go on.", False, None, None,
+         "a backticked assignment not given as Python is a formula"),
+    Case("Here is simplified code:\nseq = dim(seq, min(100, bin_width = 1))\nand the words go on (( here", True,
+         "unfenced", "python", "an unfenced run after a line naming code and ending in a colon is judged as a python fence"),
+    Case("We know the totals. In your original code, these appear in nested sums. You can solve it in fun-core:\n\n"
+         "f = Product::Value:Clicked e\nand (( more words", False, None, None,
+         "a line that names code in an earlier sentence does not introduce what follows it"),
+    Case("Then it goes on.\nfull_file = hashlib.sha256(data)\nand the words (( go on ]] here", True, "unfenced", "python",
+         "one clean assignment from a standard library module's call amid broken lines"),
+    Case("And the shape is set.\nbox = tuple((1, 2))\nimag = math.round(com/length of cylinder*2)\nmore (( words", True,
+         "unfenced", "python", "one clean assignment from a builtin maths does not write (tuple) amid broken lines"),
+    Case("Thus it is truncated.\n\nprint any(m[4:0x12] // m[4:1][::-])\nprint any(m[4:1:1296], m[4:1:288]-1), \",done\"",
+         True, "unfenced", "python", "a clean Python 2 print of a call and a string among broken print lines"),
+    Case("Then we print them.\nprint answer is 5\nprint the result ((\nand so on.", False, None, None,
+         "prose lines opening with print are not Python 2 print statements"),
 ]
 
 

@@ -16,7 +16,7 @@ from codereason.classifier.features import FEATURE_NAMES, feature_matrix, has_ca
 from codereason.errors import ConfigError
 
 WEIGHTS_FORMAT = "codereason-learned-v1"
-DEFAULT_LEARNED = "learned-v11"
+DEFAULT_LEARNED = "learned-v12"
 NO_CANDIDATE_SCORE = -30.0  # log-odds: probability of code ~1e-13
 
 

@@ -59,6 +59,9 @@ DISPLAY_LINE = re.compile(LINE_START + _DISPLAY_NAME + r"(?:[ \t]*+,[ \t]*+" + _
 COMMENTED_STATEMENT = re.compile(LINE_START + r"(?:" + TARGET + r"[ \t]*+[-+*/%]?=(?!=)|(?<![\w.])[A-Za-z_][\w.]*+\()"
                                  r"[^\n#]*+(?<=[ \t])\#(?![ \t]*+of\b)")
 
+# An augmented assignment (``n <<= 1``, ``total += x``): an operator only code writes (maths has no ``+=``).
+AUGMENTED_ASSIGNMENT = re.compile(LINE_START + TARGET + r"[ \t]*+(?:<<|>>|\*\*|//|[-+*/%&|@])=(?!=)[^\n]*+")
+
 # Lines that settle a run as code by themselves: imports, definitions, loops,
 # printing, or an assignment from a call or a literal collection.
 STRONG_CODE_LINE = re.compile(
@@ -69,6 +72,7 @@ STRONG_CODE_LINE = re.compile(
       | while[ \t][^\n]*:[ \t]*+$                                 # while n > 0:
       | print[ \t]*+\(                                            # print(result)
       | print[ \t]++(?:"[^"\n]++"|'[^'\n]++')[ \t]*+(?:,|$)             # print "hello" (Python 2; print "" is salad as often)
+      | print[ \t]++[A-Za-z_][\w.]*+\(                              # print len(s) (Python 2)
       | return\b
       | """ + TARGET + r"""[ \t]*+[-+*/%]?=[ \t]*+(?:[A-Za-z_][\w.]*+\(|\[|\{)   # x = f(...), x = [...]
     )""",

@@ -33,7 +33,7 @@ from codereason.errors import ConfigError
 from codereason.records import CodeLabel
 
 MODES = ("ast", "paper", "learned")
-RULES_VERSION = "rules-v11"
+RULES_VERSION = "rules-v12"
 # At most this many refusals are kept in ``CodeLabel.rejected_as``.
 MAX_REJECTIONS = 8
 

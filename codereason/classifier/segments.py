@@ -275,13 +275,26 @@ def _lean_segment(run: list | None) -> Iterator[Segment]:
         yield Segment(run[0], min(run[1], run[0] + MAX_SEGMENT_CHARS), "unfenced", "lean")
 
 
+# An inline assignment: code when the words before it name Python ("written in Python as `xyz = (a*x + b) / 2`").
+_INLINE_ASSIGNMENT = re.compile(patterns.LINE_START + _ASSIGNMENT)
+
+
+def _names_python_before(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` names Python, with no line break or backtick after the name."""
+    window = text[start:end].lower()
+    found = window.rfind("python")
+    return found >= 0 and "\n" not in window[found:] and "`" not in window[found:]
+
+
 def inline_spans(text: str, start: int, end: int) -> Iterator[Segment]:
-    """Single-backtick spans in ``text[start:end]`` whose content looks like a statement, or calls a builtin or maths library."""
+    """Single-backtick spans in ``text[start:end]`` whose content looks like a statement or an augmented assignment, or calls a builtin or maths library."""
     if text.find("`", start, end) < 0:
         return
     for match in patterns.INLINE_CODE.finditer(text, start, end):
         content = match.group(1).strip()
-        if patterns.STRONG_CODE_LINE.match(content) or patterns.INLINE_LIBRARY_CALL.fullmatch(content):
+        if (patterns.STRONG_CODE_LINE.match(content) or patterns.INLINE_LIBRARY_CALL.fullmatch(content)
+                or patterns.AUGMENTED_ASSIGNMENT.fullmatch(content)
+                or _INLINE_ASSIGNMENT.match(content) and _names_python_before(text, max(start, match.start() - 80), match.start())):
             yield Segment(match.start(1), match.end(1), "inline")
 
 

@@ -214,12 +214,14 @@ def judge_segment(text: str, segment: Segment, defined: Scope | None = None) -> 
         if not verdict.language and not _inside_asymptote(text, segment.start) and _statement_lines_program(body):
             defined.add(body)
             return Verdict("python")
+        if not verdict.language and _introduced_as_code(text, text.rfind("\n", 0, segment.start) + 1, body):
+            return _judge_python_fence(body, defined)
         return verdict
     if tag in patterns.OUTPUT_TAGS:
         return Verdict(None)
     if tag in patterns.PYTHON_TAGS:
         return _judge_python_fence(body, defined)
-    if not tag and _introduced_as_code(text, segment.start, body):
+    if not tag and _introduced_as_code(text, text.rfind("\n", 0, max(0, segment.start - 1)) + 1, body):
         verdict = _judge_python_fence(body, defined)
         if verdict.language:
             return verdict
@@ -376,18 +378,19 @@ def prompt_statements(body: str) -> list[str]:
 _NAMES_CODE = re.compile(r"\b(?:python|code)\b", re.IGNORECASE)
 
 
-def _introduced_as_code(text: str, body_start: int, body: str) -> bool:
-    """An untagged fence whose opening line follows a line that names Python, or names code and the fence points to no other language, and ends in ``:``.
+def _introduced_as_code(text: str, line_start: int, body: str) -> bool:
+    """An untagged fence or unfenced run after a line that ends in ``:`` and whose last sentence names Python, or names code and the body points to no other language.
 
-    The prose has tagged the fence: it is judged as a fence tagged ``python`` first
-    (and, refused as Python, as an untagged fence).
+    The prose has tagged the body: it is judged as a fence tagged ``python`` (a fence
+    refused so is judged again as an untagged fence). ``line_start``: the offset of the
+    line the body opens on (for a fence, its opening backticks' line).
     """
-    opener = text.rfind("\n", 0, max(0, body_start - 1))
-    if opener < 0:
+    if line_start <= 0:
         return False
-    before = text[max(0, opener - 300):opener].rstrip()
+    before = text[max(0, line_start - 301):line_start - 1].rstrip()
     line = before[before.rfind("\n") + 1:]
-    if not line.rstrip(" \t*").endswith(":") or not _NAMES_CODE.search(line):
+    sentence = line[max(line.rfind(". "), line.rfind("! "), line.rfind("? ")) + 1:]
+    if not line.rstrip(" \t*").endswith(":") or not _NAMES_CODE.search(sentence):
         return False
     return "python" in line.lower() or hinted_language(body) is None
 
@@ -874,7 +877,14 @@ _IMPORT = re.compile(r"import[ \t]|from[ \t]++[\w.]++[ \t]++import[ \t]")
 _DEFINITION_HEADER = re.compile(r"(?:def|class)[ \t]++\w++[ \t]*+[(:]")
 # A comment line: ``#``, a space, a word (``#1``, ``#####`` and ``#hashtag`` are not).
 _COMMENT_LINE = re.compile(patterns.LINE_START + r"\#[ \t]++\w")
-_LIBRARY_CALL = re.compile(r"(?:" + "|".join((*patterns.MATHS_MODULES, "scipy", "torch")) + r")\.\w++[ \t]*+\(")
+_LIBRARY_MODULES = (*patterns.MATHS_MODULES, "scipy", "torch", "pandas", "pd", "hashlib", "collections", "functools",
+                    "operator", "heapq", "bisect", "decimal", "datetime", "json", "os", "sys")
+_LIBRARY_CALL = re.compile(r"(?<![\w.])(?:" + "|".join(_LIBRARY_MODULES) + r")\.\w++[ \t]*+\(")
+# A Python 2 print statement's opening (``print any(xs), "done"``).
+_PYTHON2_PRINT = re.compile(r"print[ \t]++[A-Za-z_\"']")
+# A call of a Python builtin that maths does not write (``tuple((1, 2))``, ``sorted(xs)``; not ``max``, ``abs``, ``round``).
+_BUILTIN_CALL = re.compile(r"(?<![\w.])(?:tuple|list|dict|set|sorted|len|range|str|int|float|enumerate|zip|map|filter"
+                           r"|isinstance|input|open|bin|hex|oct|ord|chr|reversed|print)\(")
 # A line that may be an assignment or a call (the cheap test before a line is parsed).
 _STATEMENT_LIKE = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*+(?:\[[^\]\n]{0,80}+\])?+[ \t]*+(?:[-+*/%]?+=(?!=)|\()")
 # Longer lines are not parsed one by one (a salad line costs a parse of its length).
@@ -910,20 +920,25 @@ def _short_lines(lines: list[str]) -> list[str]:
 def _has_a_line_only_code_writes(lines: list[str]) -> bool:
     """One line parses on its own as a statement no prose or maths writes.
 
-    A ``print(...)`` with an argument, an import, a ``def``/``class`` header, a call of a
-    maths library's function (``random.shuffle(cards)``), or an assignment written with
-    syntax only a program has (``pairs = [v for v in values if v > 2]``) or from a maths
-    library's call (``arr = np.ones(n) + 1``).
+    A ``print(...)`` with an argument (a clean expression that opens with one counts too,
+    whatever operators follow it: ``print(*xs) + [1]``), an import, a ``def``/``class``
+    header, a call of a maths or standard library's function (``random.shuffle(cards)``),
+    or an assignment written with syntax only a program has (``pairs = [v for v in values
+    if v > 2]``), from a library's call (``arr = np.ones(n) + 1``, ``h = hashlib.sha256(b)``)
+    or from a builtin maths does not write (``box = tuple((1, 2))``).
     """
     for line in lines:
         if _PRINT_WITH_ARGUMENT.match(line) or _IMPORT.match(line) or _LIBRARY_CALL.match(line) or (
                 _DEFINITION_HEADER.match(line) and line.endswith(":")):
-            if _line_is_statement(line):
+            if _line_is_statement(line) or _PRINT_WITH_ARGUMENT.match(line) and _is_clean_expression(line):
                 return True
+        elif _PYTHON2_PRINT.match(line) and _is_python2_print(line):
+            return True
         elif "=" in line and _STATEMENT_LIKE.match(line) and _line_is_statement(line):
             root = _python_parse(line, MAX_SEGMENT_CHARS)[1]
             if root.children[0].children[0].type == "assignment" and (any(
-                    node.type in _PROGRAM_ONLY_EXPRESSIONS for node in _nodes(root)) or _LIBRARY_CALL.search(line)):
+                    node.type in _PROGRAM_ONLY_EXPRESSIONS for node in _nodes(root)) or _LIBRARY_CALL.search(line)
+                    or _BUILTIN_CALL.search(line)):
                 return True
     return False
 
@@ -987,15 +1002,58 @@ def _has_a_statement_line(body: str, max_lines: int = 40) -> bool:
     """Line-by-line check for a Python fence whose whole parse failed.
 
     True when at least half of the non-comment lines parse on their own as executable
-    statements, or one of them, writing no maths (``^``), parses cleanly as a statement
-    or as an expression that calls something (``av(4, 2) == 4``): by the labelling
-    convention a Python fence with one real statement is code, however the rest breaks.
+    statements, or one of them, writing no maths (``^``), parses cleanly as a statement,
+    as an expression that calls something (``av(4, 2) == 4``) or as an expression with a
+    comment after it (``44 // 7  # ...``): by the labelling convention a Python fence with
+    one real statement is code, however the rest breaks.
     """
     lines = _non_comment_lines(body, max_lines)
     good = [line for line in lines if _line_is_statement(line)]
     if good and 2 * len(good) >= len(lines):
         return True
-    return any("^" not in line for line in good) or any(_is_clean_call_line(line) for line in lines if "^" not in line)
+    return any("^" not in line for line in good) or any(
+        _is_clean_call_line(line) or _is_commented_expression(line) for line in lines if "^" not in line)
+
+
+def _is_python2_print(line: str) -> bool:
+    """One line that parses without errors as a Python 2 print of a call or of several values (``print len(s)``, ``print x, "done"``).
+
+    ``print the result`` is an error and ``print answer is 5`` prints one comparison: prose, not these.
+    """
+    if len(line) > _MAX_STATEMENT_LINE:
+        return False
+    root = _python_parse(line, MAX_SEGMENT_CHARS)[1]
+    if root.has_error or len(root.children) != 1 or root.children[0].type != "print_statement":
+        return False
+    values = root.children[0].named_children
+    return len(values) >= 2 or any(value.type == "call" for value in values)
+
+
+def _is_clean_expression(line: str) -> bool:
+    """One line that parses without errors as one expression (``print(*xs) + [1]``, ``44 // 7``), whatever its top node."""
+    if len(line) > _MAX_STATEMENT_LINE:
+        return False
+    root = _python_parse(line, MAX_SEGMENT_CHARS)[1]
+    return not root.has_error and len(root.children) == 1 and root.children[0].type == "expression_statement"
+
+
+# The space and ``#`` that open a comment after code on the same line.
+_TRAILING_COMMENT = re.compile(r"[ \t]\#")
+
+
+def _is_commented_expression(line: str) -> bool:
+    """A clean expression that computes, with a comment after it (``44 // 7  # 7 * 6 = 42``): a value a program shows, not maths.
+
+    Only the expression is parsed (the comment may run long); maths (``^``) does not count.
+    """
+    comment = _TRAILING_COMMENT.search(line)
+    if comment is None:
+        return False
+    expression = line[:comment.start()].rstrip()
+    if not expression or "^" in expression or not _is_clean_expression(expression):
+        return False
+    root = _python_parse(expression, MAX_SEGMENT_CHARS)[1]
+    return _computes(root) and not _writes_maths(root)
 
 
 def _is_clean_call_line(line: str) -> bool:
